@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { beginAuthenticated, bearerToken } from '../tenants/auth.js';
+import { createLoaders } from '../resolvers/loaders.js';
+import type { Context, RequestDb } from '../resolvers/context.js';
+import { safeError, ErrorCode } from './errors.js';
+
+/** A request's context plus the means to end its transaction. */
+export interface RequestScope {
+  context: Context;
+  /** Commits (or rolls back) and releases the connection; safe to call twice. */
+  finish(commit: boolean): Promise<void>;
+}
+
+export interface RequestContextOptions {
+  pool: pg.Pool;
+  /** Called with the text of every statement the request runs (tests count them). */
+  onStatement?: (text: string) => void;
+}
+
+const AUTH_MESSAGES = {
+  MISSING: 'missing Authorization: Bearer <token>',
+  MALFORMED: 'malformed bearer token',
+  UNKNOWN: 'unknown token',
+  REVOKED: 'token revoked',
+} as const;
+
+/**
+ * Authenticates the request and opens its tenant transaction on one pooled connection, in one
+ * round trip. Every statement of the request then runs in that transaction as cdp_app, with
+ * app.tenant_id set, so row-level security applies to all of it.
+ */
+export async function openRequestScope(authorization: string | undefined, opts: RequestContextOptions): Promise<RequestScope> {
+  const bearer = bearerToken(authorization);
+  if ('failure' in bearer) throw safeError(ErrorCode.UNAUTHENTICATED, AUTH_MESSAGES[bearer.failure]);
+  const client = await opts.pool.connect();
+  let released = false;
+  const release = (err?: Error) => {
+    if (!released) client.release(err);
+    released = true;
+  };
+  let principal;
+  try {
+    principal = await beginAuthenticated(client, bearer.token);
+  } catch (err) {
+    release(err as Error);
+    throw err;
+  }
+  if ('failure' in principal) {
+    release();
+    throw safeError(ErrorCode.UNAUTHENTICATED, AUTH_MESSAGES[principal.failure]);
+  }
+  // pg runs one statement at a time per connection; DataLoader batches arrive together and queue here.
+  const db: RequestDb = {
+    query: (text, values) => {
+      opts.onStatement?.(text);
+      return client.query(text, values as unknown[]);
+    },
+  };
+  const p = principal;
+  const tenantId = () => (p.kind === 'consumer' ? p.tenantId : '00000000-0000-0000-0000-000000000000');
+  const context: Context = { principal: p, db, loaders: createLoaders(db, tenantId), requestId: randomUUID() };
+  return {
+    context,
+    async finish(commit) {
+      if (released) return;
+      try {
+        await client.query(commit ? 'commit' : 'rollback');
+        release();
+      } catch (err) {
+        release(err as Error);
+      }
+    },
+  };
+}

@@ -1,0 +1,147 @@
+import http from 'node:http';
+import { ApolloServer, HeaderMap } from '@apollo/server';
+import type pg from 'pg';
+import type { Context } from '../resolvers/context.js';
+import { buildSchema } from '../resolvers/index.js';
+import { pendingMigrations } from '../connectors/store/migrate.js';
+import type { Pools } from '../connectors/store/pool.js';
+import { openRequestScope, type RequestScope } from './request-context.js';
+import { errorFormatter } from './format-error.js';
+import { GatewayMetrics } from './metrics.js';
+import { attachWebsocket, type WebsocketGateway } from './websocket.js';
+import type { Logger } from './logger.js';
+
+export interface GatewayOptions {
+  pools: Pools;
+  log: Logger;
+  development: boolean;
+  /** Test hook: the text of every SQL statement a GraphQL request runs. */
+  onStatement?: (text: string) => void;
+}
+
+export interface Gateway {
+  server: http.Server;
+  metrics: GatewayMetrics;
+  listen(port: number, host?: string): Promise<number>;
+  /** Stops accepting, finishes in-flight requests, closes websockets with a reason. */
+  stop(reason?: string): Promise<void>;
+}
+
+const MAX_BODY = 1024 * 1024;
+
+/** One HTTP server: /graphql (POST, GET, websocket), /healthz, /readyz, /metrics. */
+export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
+  const schema = buildSchema();
+  const metrics = new GatewayMetrics();
+  const apollo = new ApolloServer<Context>({
+    schema,
+    formatError: errorFormatter(opts.log, opts.development),
+    includeStacktraceInErrorResponses: opts.development,
+    // Tokens travel in the Authorization header, never in cookies: there is no ambient credential
+    // for a cross-site request to ride on, and the contract allows plain GET queries.
+    csrfPrevention: false,
+    introspection: true,
+    plugins: [],
+  });
+  await apollo.start();
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      opts.log.error({ err }, 'unhandled HTTP error');
+      if (!res.headersSent) send(res, 500, 'application/json', '{"error":"internal"}');
+    });
+  });
+  const ws: WebsocketGateway = attachWebsocket(server, schema, opts.pools.app, opts.log);
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const path = url.pathname;
+    res.on('finish', () => metrics.http.inc({ path: knownPath(path), status: String(res.statusCode) }));
+    if (path === '/healthz') return send(res, 200, 'application/json', '{"status":"ok"}');
+    if (path === '/readyz') return ready(opts.pools.admin, res);
+    if (path === '/metrics') return send(res, 200, metrics.registry.contentType, await metrics.registry.metrics());
+    if (path !== '/graphql') return send(res, 404, 'application/json', '{"error":"not found"}');
+    if (req.method !== 'GET' && req.method !== 'POST') return send(res, 405, 'application/json', '{"error":"method not allowed"}');
+    const body = req.method === 'POST' ? await readJson(req) : undefined;
+    if (body && 'error' in body) return send(res, body.status, 'application/json', JSON.stringify({ errors: [{ message: body.error, extensions: { code: 'BAD_USER_INPUT' } }] }));
+    const headers = new HeaderMap();
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
+    let scope: RequestScope | undefined;
+    const started = process.hrtime.bigint();
+    try {
+      const response = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method, headers, search: url.search, body: body?.value },
+        context: async () => {
+          scope = await openRequestScope(req.headers.authorization, { pool: opts.pools.app, onStatement: opts.onStatement });
+          return scope.context;
+        },
+      });
+      await scope?.finish(true);
+      const consumer = scope?.context.principal.kind === 'consumer' ? scope.context.principal.consumerName : 'anonymous';
+      metrics.latency.observe({ consumer }, Number(process.hrtime.bigint() - started) / 1e9);
+      for (const [k, v] of response.headers) res.setHeader(k, v);
+      res.statusCode = response.status ?? 200;
+      if (response.body.kind === 'complete') {
+        res.end(response.body.string);
+      } else {
+        for await (const chunk of response.body.asyncIterator) res.write(chunk);
+        res.end();
+      }
+    } finally {
+      await scope?.finish(false);
+    }
+  }
+
+  return {
+    server,
+    metrics,
+    listen: (port, host = '0.0.0.0') =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve((server.address() as { port: number }).port));
+      }),
+    async stop(reason = 'server shutting down') {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await ws.close(reason);
+      await apollo.stop();
+      await closed;
+    },
+  };
+}
+
+function knownPath(path: string): string {
+  return ['/graphql', '/healthz', '/readyz', '/metrics'].includes(path) ? path : 'other';
+}
+
+function send(res: http.ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'content-type': type });
+  res.end(body);
+}
+
+async function ready(pool: pg.Pool, res: http.ServerResponse): Promise<void> {
+  try {
+    const pending = await pendingMigrations(pool);
+    if (pending.length > 0) return send(res, 503, 'application/json', JSON.stringify({ status: 'migrations pending', pending }));
+    return send(res, 200, 'application/json', '{"status":"ready"}');
+  } catch {
+    return send(res, 503, 'application/json', '{"status":"database unreachable"}');
+  }
+}
+
+async function readJson(req: http.IncomingMessage): Promise<{ value: unknown } | { error: string; status: number }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) return { error: `request body larger than ${MAX_BODY} bytes`, status: 413 };
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text === '') return { value: undefined };
+  try {
+    return { value: JSON.parse(text) };
+  } catch {
+    return { error: 'request body is not valid JSON', status: 400 };
+  }
+}

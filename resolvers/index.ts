@@ -1,0 +1,18 @@
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { builder } from './builder.js';
+import './enums.js';
+import './viewer.js';
+import './member.js';
+
+let schema: GraphQLSchema | undefined;
+
+/** The gateway's schema; the only toSchema() call. */
+export function buildSchema(): GraphQLSchema {
+  schema ??= builder.toSchema({ sortSchema: false });
+  return schema;
+}
+
+/** The schema as committed in schema.graphql: sorted, printed. */
+export function printSortedSchema(): string {
+  return `${printSchema(lexicographicSortSchema(buildSchema()))}\n`;
+}

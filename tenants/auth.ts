@@ -1,0 +1,61 @@
+import type pg from 'pg';
+import { hashToken } from './token-secret.js';
+
+/** Who is calling: a tenant's consumer, or the platform root. */
+export type Principal =
+  | {
+      kind: 'consumer';
+      tenantId: string;
+      tenantName: string;
+      tokenId: string;
+      consumerId: string;
+      consumerName: string;
+      scopes: string[];
+      ratePerMinute: number;
+    }
+  | { kind: 'root' };
+
+export type AuthFailure = 'MISSING' | 'MALFORMED' | 'UNKNOWN' | 'REVOKED';
+
+const TOKEN_RE = /^[A-Za-z0-9_\-]{16,200}$/;
+
+/** The bearer token of an `Authorization` header, or a failure reason. */
+export function bearerToken(header: string | undefined | null): { token: string } | { failure: AuthFailure } {
+  if (!header) return { failure: 'MISSING' };
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!m || !TOKEN_RE.test(m[1])) return { failure: 'MALFORMED' };
+  return { token: m[1] };
+}
+
+/**
+ * Opens the request's transaction on `client` and authenticates `token` in the same round trip:
+ * `cdp_authenticate` also sets app.tenant_id for the rest of the transaction, so row-level security
+ * costs no extra round trip. On failure the transaction is rolled back and the reason returned.
+ * The hash is hex (0-9a-f only), the one value this statement writes as a literal.
+ */
+export async function beginAuthenticated(client: pg.ClientBase, token: string): Promise<Principal | { failure: AuthFailure }> {
+  const hex = hashToken(token).toString('hex');
+  const results = (await client.query(
+    `begin; select * from cdp_authenticate('\\x${hex}'::bytea); select cdp_is_root_token('\\x${hex}'::bytea) as root`,
+  )) as unknown as pg.QueryResult[];
+  const row = results[1].rows[0];
+  if (row) {
+    if (row.status !== 'active') {
+      await client.query('rollback');
+      return { failure: 'REVOKED' };
+    }
+    return {
+      kind: 'consumer',
+      tenantId: row.tenant_id,
+      tenantName: row.tenant_name,
+      tokenId: String(row.token_id),
+      consumerId: String(row.consumer_id),
+      consumerName: row.consumer_name,
+      scopes: row.scopes,
+      ratePerMinute: row.rate_per_minute,
+    };
+  }
+  if (results[2].rows[0]?.root) return { kind: 'root' };
+  await client.query('rollback');
+  return { failure: 'UNKNOWN' };
+}
