@@ -3,6 +3,7 @@ import { builder } from './builder.js';
 import './enums.js';
 import './viewer.js';
 import './member.js';
+import './tenant.js';
 
 let schema: GraphQLSchema | undefined;
 
