@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { beginAuthenticated, bearerToken } from '../tenants/auth.js';
 import { createLoaders } from '../resolvers/loaders.js';
-import type { Context, RequestDb } from '../resolvers/context.js';
+import type { Context, RequestDb, Services } from '../resolvers/context.js';
 import { safeError, ErrorCode } from './errors.js';
 
 /** A request's context plus the means to end its transaction. */
@@ -14,6 +14,7 @@ export interface RequestScope {
 
 export interface RequestContextOptions {
   pool: pg.Pool;
+  services: Services;
   /** Called with the text of every statement the request runs (tests count them). */
   onStatement?: (text: string) => void;
 }
@@ -59,7 +60,7 @@ export async function openRequestScope(authorization: string | undefined, opts: 
   };
   const p = principal;
   const tenantId = () => (p.kind === 'consumer' ? p.tenantId : '00000000-0000-0000-0000-000000000000');
-  const context: Context = { principal: p, db, loaders: createLoaders(db, tenantId), requestId: randomUUID() };
+  const context: Context = { principal: p, db, loaders: createLoaders(db, tenantId), requestId: randomUUID(), services: opts.services };
   return {
     context,
     async finish(commit) {

@@ -10,6 +10,8 @@ import { errorFormatter } from './format-error.js';
 import { GatewayMetrics } from './metrics.js';
 import { attachWebsocket, type WebsocketGateway } from './websocket.js';
 import type { Logger } from './logger.js';
+import { ChangeHub } from '../connectors/changes/change-hub.js';
+import type { Services } from '../resolvers/context.js';
 
 export interface GatewayOptions {
   pools: Pools;
@@ -44,6 +46,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     plugins: [],
   });
   await apollo.start();
+  const changes = new ChangeHub(opts.pools.appConnection);
+  await changes.start();
+  const services: Services = { changes };
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((err) => {
@@ -51,7 +56,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       if (!res.headersSent) send(res, 500, 'application/json', '{"error":"internal"}');
     });
   });
-  const ws: WebsocketGateway = attachWebsocket(server, schema, opts.pools.app, opts.log);
+  const ws: WebsocketGateway = attachWebsocket(server, schema, opts.pools.app, services, opts.log);
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gateway');
@@ -72,7 +77,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       const response = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method, headers, search: url.search, body: body?.value },
         context: async () => {
-          scope = await openRequestScope(req.headers.authorization, { pool: opts.pools.app, onStatement: opts.onStatement });
+          scope = await openRequestScope(req.headers.authorization, { pool: opts.pools.app, services, onStatement: opts.onStatement });
           return scope.context;
         },
       });
@@ -105,6 +110,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       server.closeIdleConnections();
       await ws.close(reason);
       await apollo.stop();
+      await changes.stop();
       await closed;
     },
   };

@@ -6,7 +6,7 @@ import type pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { bearerToken, beginAuthenticated, type Principal } from '../tenants/auth.js';
 import { createLoaders } from '../resolvers/loaders.js';
-import type { Context, RequestDb } from '../resolvers/context.js';
+import type { Context, RequestDb, Services } from '../resolvers/context.js';
 import type { Logger } from './logger.js';
 
 /** graphql-ws close codes of ours (4400-4499 are the protocol's; 4500+ are free for applications). */
@@ -27,7 +27,7 @@ export interface WebsocketGateway {
  * `{ authorization: "Bearer <token>" }`; each subscription's statements run in short transactions
  * of their own with the token's tenant set (a subscription lives too long to hold one open).
  */
-export function attachWebsocket(server: http.Server, schema: GraphQLSchema, pool: pg.Pool, log: Logger): WebsocketGateway {
+export function attachWebsocket(server: http.Server, schema: GraphQLSchema, pool: pg.Pool, services: Services, log: Logger): WebsocketGateway {
   const wss = new WebSocketServer({ server, path: '/graphql' });
   const disposable = useServer<{ authorization?: string }, { principal?: Principal }>(
     {
@@ -57,7 +57,11 @@ export function attachWebsocket(server: http.Server, schema: GraphQLSchema, pool
             }
           },
         };
-        return { principal, db, loaders: createLoaders(db, () => tenantId), requestId: randomUUID() };
+        const socket = ctx.extra.socket;
+        return {
+          principal, db, loaders: createLoaders(db, () => tenantId), requestId: randomUUID(), services,
+          connection: { bufferedAmount: () => socket.bufferedAmount, close: (code, reason) => socket.close(code, reason) },
+        };
       },
       onError: (_ctx, _id, _payload, errors) => {
         log.warn({ errors: errors.map((e) => e.message) }, 'subscription error');

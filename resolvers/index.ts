@@ -4,6 +4,7 @@ import './enums.js';
 import './viewer.js';
 import './member.js';
 import './tenant.js';
+import './subscription.js';
 
 let schema: GraphQLSchema | undefined;
 

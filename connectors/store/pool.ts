@@ -12,6 +12,8 @@ export interface Pools {
   admin: pg.Pool;
   /** Every session runs as cdp_app; use through withTenant. */
   app: pg.Pool;
+  /** How to open a dedicated application-role connection (LISTEN) outside the pool. */
+  appConnection: { connectionString: string; options?: string };
   close(): Promise<void>;
 }
 
@@ -28,16 +30,17 @@ export function createPools(opts: PoolOptions): Pools {
   const admin = new pg.Pool({ connectionString: opts.url, max: 4 });
   // Without a login of its own, every application session starts with `role = cdp_app` as a
   // start-up option: from its first statement it has cdp_app's privileges and RLS applies.
-  const app = new pg.Pool({
+  const appConnection = {
     connectionString: opts.appUrl ?? opts.url,
-    max: opts.max ?? 10,
     ...(opts.appUrl ? {} : { options: `-c role=${APP_ROLE}` }),
-  });
+  };
+  const app = new pg.Pool({ ...appConnection, max: opts.max ?? 10 });
   admin.on('error', () => undefined);
   app.on('error', () => undefined);
   return {
     admin,
     app,
+    appConnection,
     async close() {
       await Promise.allSettled([admin.end(), app.end()]);
     },
@@ -73,4 +76,9 @@ export async function withTenant<T>(pool: pg.Pool, tenantId: string, fn: (client
   } finally {
     client.release();
   }
+}
+
+/** Anything that runs a parameterised statement: a pool client, a request's db, a pool. */
+export interface Queryable {
+  query<R extends pg.QueryResultRow = any>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
 }

@@ -41,7 +41,7 @@ export async function startTestGateway(db: TestDatabase, opts: { development?: b
         headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
         body: JSON.stringify({ query, variables }),
       });
-      return { status: res.status, headers: res.headers, body: await res.json() };
+      return { status: res.status, headers: res.headers, body: (await res.json()) as GraphQLResponse<any>["body"] };
     },
   };
 }

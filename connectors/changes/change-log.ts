@@ -1,0 +1,52 @@
+import type { Queryable } from '../store/pool.js';
+
+export type ChangeKind = 'ENTERED' | 'EXITED' | 'MERGED';
+
+export interface ChangeRow {
+  seq: string;
+  member_id: string;
+  kind: ChangeKind;
+  at: Date;
+}
+
+/** Postgres channel that carries "tenant:audience:lastSeq" wake-ups; the log carries the data. */
+export const CHANGES_CHANNEL = 'cdp_audience_changes';
+
+/**
+ * Appends changes to an audience's log in the caller's transaction and returns the last sequence
+ * number. Sequence numbers come from audiences.last_seq under that row's lock, held to commit, so
+ * for one audience they are handed out and become visible in the same order: a reader that saw seq
+ * N can never later see a smaller one appear. The NOTIFY is delivered at commit, never before.
+ */
+export async function appendChanges(
+  db: Queryable, tenantId: string, audience: string, changes: ReadonlyArray<{ memberId: string; kind: ChangeKind }>,
+): Promise<string | null> {
+  if (changes.length === 0) return null;
+  const r = await db.query<{ last_seq: string }>(
+    `with bump as (
+       update audiences set last_seq = last_seq + $3, updated_at = now()
+        where tenant_id = $1 and name = $2
+       returning last_seq - $3 as first_seq, last_seq),
+     ins as (
+       insert into audience_changes (tenant_id, audience_name, seq, member_id, kind)
+       select $1, $2, bump.first_seq + c.ord, c.member_id, c.kind
+         from bump, unnest($4::bigint[], $5::text[]) with ordinality as c(member_id, kind, ord))
+     select last_seq from bump`,
+    [tenantId, audience, changes.length, changes.map((c) => c.memberId), changes.map((c) => c.kind)],
+  );
+  const last = r.rows[0]?.last_seq;
+  if (last === undefined) throw new Error(`audience ${audience} does not exist`);
+  await db.query('select pg_notify($1, $2)', [CHANGES_CHANNEL, `${tenantId}:${audience}:${last}`]);
+  return last;
+}
+
+/** Up to `limit` changes of an audience after `afterSeq`, in cursor order. */
+export async function readChanges(db: Queryable, tenantId: string, audience: string, afterSeq: string, limit: number): Promise<ChangeRow[]> {
+  const r = await db.query<ChangeRow>(
+    `select seq, member_id, kind, at from audience_changes
+      where tenant_id = $1 and audience_name = $2 and seq > $3
+      order by seq limit $4`,
+    [tenantId, audience, afterSeq, limit],
+  );
+  return r.rows;
+}
