@@ -5,6 +5,11 @@ import './viewer.js';
 import './member.js';
 import './tenant.js';
 import './subscription.js';
+import './members.js';
+import './order.js';
+import './event.js';
+import './tag.js';
+import './audience.js';
 
 let schema: GraphQLSchema | undefined;
 

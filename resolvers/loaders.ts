@@ -1,5 +1,9 @@
 import DataLoader from 'dataloader';
 import type { RequestDb } from './context.js';
+import {
+  MEMBER_COLUMNS, ORDER_COLUMNS, EVENT_COLUMNS, TAG_COLUMNS, TAG_FROM, AUDIENCE_COLUMNS, AUDIENCE_FROM,
+  type MemberRow, type OrderRow, type ItemRow, type EventRow, type TagValueRow, type TagRow, type AudienceRow,
+} from './rows.js';
 
 export interface IdentityRow {
   member_id: string;
@@ -9,19 +13,83 @@ export interface IdentityRow {
   created_at: Date;
 }
 
-/** Per-request batch loaders: one statement per kind of child row, whatever the page size. */
-export interface Loaders {
-  identitiesByMember: DataLoader<string, IdentityRow[]>;
+/** A page request of a member's child rows: at most `limit` rows after the keyset position `after`. */
+export interface ChildPage {
+  limit: number;
+  /** [time as cursor text, id], or null for the first page. */
+  after: string[] | null;
 }
 
-function groupBy<T extends { member_id: string }>(keys: readonly string[], rows: T[]): T[][] {
+/**
+ * Per-request batch loaders: one statement per kind of child row, whatever the page size. Paged
+ * child loaders are one DataLoader per distinct (limit, after): a page of 50 members asking
+ * `orders(first: 10)` shares one, so one statement (a lateral join) serves all 50.
+ */
+export interface Loaders {
+  identitiesByMember: DataLoader<string, IdentityRow[]>;
+  memberById: DataLoader<string, MemberRow | null>;
+  ordersByMember(page: ChildPage): DataLoader<string, OrderRow[]>;
+  orderCountByMember: DataLoader<string, number>;
+  itemsByOrder: DataLoader<string, ItemRow[]>;
+  eventsByMember(page: ChildPage): DataLoader<string, EventRow[]>;
+  eventCountByMember: DataLoader<string, number>;
+  tagValuesByMember: DataLoader<string, TagValueRow[]>;
+  audiencesByMember: DataLoader<string, Set<string>>;
+  tagByName: DataLoader<string, TagRow | null>;
+  tagCoverage: DataLoader<string, number>;
+  audienceByName: DataLoader<string, AudienceRow | null>;
+}
+
+function groupBy<T>(keys: readonly string[], rows: T[], keyOf: (row: T) => string): T[][] {
   const byKey = new Map<string, T[]>(keys.map((k) => [k, []]));
-  for (const r of rows) byKey.get(r.member_id)?.push(r);
+  for (const r of rows) byKey.get(keyOf(r))?.push(r);
   return keys.map((k) => byKey.get(k)!);
 }
 
+function oneBy<T>(keys: readonly string[], rows: T[], keyOf: (row: T) => string): (T | null)[] {
+  const byKey = new Map(rows.map((r) => [keyOf(r), r]));
+  return keys.map((k) => byKey.get(k) ?? null);
+}
+
+function countsBy(keys: readonly string[], rows: { k: string; n: number }[]): number[] {
+  const byKey = new Map(rows.map((r) => [r.k, r.n]));
+  return keys.map((k) => byKey.get(k) ?? 0);
+}
+
+/** A memo of paged loaders, one per distinct page request. */
+function pagedLoaders<T>(load: (page: ChildPage, ids: readonly string[]) => Promise<T[][]>) {
+  const byPage = new Map<string, DataLoader<string, T[]>>();
+  return (page: ChildPage): DataLoader<string, T[]> => {
+    const key = JSON.stringify(page);
+    let loader = byPage.get(key);
+    if (!loader) {
+      loader = new DataLoader((ids) => load(page, ids));
+      byPage.set(key, loader);
+    }
+    return loader;
+  };
+}
+
+/**
+ * The first `limit` child rows of each member (newest first), one statement for all members: a
+ * lateral join walks the (tenant, member, time desc, id desc) index once per member.
+ */
+function lateralPage(table: string, alias: string, columns: string, time: string, id: string) {
+  return (page: ChildPage) => {
+    const keyset = page.after ? `and (${alias}.${time}, ${alias}.${id}) < ($4::timestamptz, $5::bigint)` : '';
+    return `select ${columns} from unnest($2::bigint[]) as mm(member_id)
+      cross join lateral (select * from ${table} ${alias}
+        where ${alias}.tenant_id = $1 and ${alias}.member_id = mm.member_id ${keyset}
+        order by ${alias}.${time} desc, ${alias}.${id} desc limit $3) ${alias}`;
+  };
+}
+const ordersPageSql = lateralPage('orders', 'o', ORDER_COLUMNS, 'created_at', 'order_id');
+const eventsPageSql = lateralPage('events', 'e', EVENT_COLUMNS, 'occurred_at', 'id');
+
 /** Loaders bound to one request's tenant transaction. */
 export function createLoaders(db: RequestDb, tenantId: () => string): Loaders {
+  const pageValues = (page: ChildPage, ids: readonly string[]) =>
+    [tenantId(), ids, page.limit, ...(page.after ?? [])];
   return {
     identitiesByMember: new DataLoader(async (ids) => {
       const r = await db.query<IdentityRow>(
@@ -29,7 +97,84 @@ export function createLoaders(db: RequestDb, tenantId: () => string): Loaders {
           where tenant_id = $1 and member_id = any($2::bigint[]) order by member_id, kind, value`,
         [tenantId(), ids],
       );
-      return groupBy(ids, r.rows);
+      return groupBy(ids, r.rows, (row) => row.member_id);
+    }),
+    memberById: new DataLoader(async (ids) => {
+      const r = await db.query<MemberRow>(
+        `select ${MEMBER_COLUMNS} from members m where m.tenant_id = $1 and m.member_id = any($2::bigint[])`,
+        [tenantId(), ids],
+      );
+      return oneBy(ids, r.rows, (row) => row.member_id);
+    }),
+    ordersByMember: pagedLoaders(async (page, ids) => {
+      const r = await db.query<OrderRow>(ordersPageSql(page), pageValues(page, ids));
+      return groupBy(ids, r.rows, (row) => row.member_id);
+    }),
+    orderCountByMember: new DataLoader(async (ids) => {
+      const r = await db.query<{ k: string; n: number }>(
+        `select member_id as k, count(*)::int as n from orders
+          where tenant_id = $1 and member_id = any($2::bigint[]) group by member_id`,
+        [tenantId(), ids],
+      );
+      return countsBy(ids, r.rows);
+    }),
+    itemsByOrder: new DataLoader(async (ids) => {
+      const r = await db.query<ItemRow>(
+        `select order_id, line_no, sku, product_name, category, quantity, price::float8 as price from order_items
+          where tenant_id = $1 and order_id = any($2::bigint[]) order by order_id, line_no`,
+        [tenantId(), ids],
+      );
+      return groupBy(ids, r.rows, (row) => row.order_id);
+    }),
+    eventsByMember: pagedLoaders(async (page, ids) => {
+      const r = await db.query<EventRow>(eventsPageSql(page), pageValues(page, ids));
+      return groupBy(ids, r.rows, (row) => row.member_id);
+    }),
+    eventCountByMember: new DataLoader(async (ids) => {
+      const r = await db.query<{ k: string; n: number }>(
+        `select member_id as k, count(*)::int as n from events
+          where tenant_id = $1 and member_id = any($2::bigint[]) group by member_id`,
+        [tenantId(), ids],
+      );
+      return countsBy(ids, r.rows);
+    }),
+    // Deprecated tags are retired from consumers; their values stay in the table until a refresh drops them.
+    tagValuesByMember: new DataLoader(async (ids) => {
+      const r = await db.query<TagValueRow>(
+        `select tv.member_id, tv.tag_name, tv.value, v.category from tag_values tv
+           join tag_definitions d on d.tenant_id = tv.tenant_id and d.name = tv.tag_name
+           left join tag_versions v on v.tenant_id = d.tenant_id and v.name = d.name
+                 and v.version = d.current_version
+          where tv.tenant_id = $1 and tv.member_id = any($2::bigint[]) and d.status <> 'deprecated'
+          order by tv.member_id, tv.tag_name`,
+        [tenantId(), ids],
+      );
+      return groupBy(ids, r.rows, (row) => row.member_id);
+    }),
+    audiencesByMember: new DataLoader(async (ids) => {
+      const r = await db.query<{ member_id: string; audience_name: string }>(
+        `select member_id, audience_name from audience_members where tenant_id = $1 and member_id = any($2::bigint[])`,
+        [tenantId(), ids],
+      );
+      return groupBy(ids, r.rows, (row) => row.member_id).map((rows) => new Set(rows.map((row) => row.audience_name)));
+    }),
+    tagByName: new DataLoader(async (names) => {
+      const r = await db.query<TagRow>(`select ${TAG_COLUMNS} from ${TAG_FROM} where d.tenant_id = $1 and d.name = any($2::text[])`,
+        [tenantId(), names]);
+      return oneBy(names, r.rows, (row) => row.name);
+    }),
+    tagCoverage: new DataLoader(async (names) => {
+      const r = await db.query<{ k: string; n: number }>(
+        `select tag_name as k, count(*)::int as n from tag_values where tenant_id = $1 and tag_name = any($2::text[]) group by tag_name`,
+        [tenantId(), names],
+      );
+      return countsBy(names, r.rows);
+    }),
+    audienceByName: new DataLoader(async (names) => {
+      const r = await db.query<AudienceRow>(
+        `select ${AUDIENCE_COLUMNS} from ${AUDIENCE_FROM} where a.tenant_id = $1 and a.name = any($2::text[])`,
+        [tenantId(), names]);
+      return oneBy(names, r.rows, (row) => row.name);
     }),
   };
 }

@@ -5,29 +5,10 @@ import { channelToEnum, GenderEnum, IdentityKindEnum, ChannelEnum } from './enum
 import { maskEmail, maskName, maskPhone } from '../tenants/pii.js';
 import type { IdentityRow } from './loaders.js';
 import type { Context } from './context.js';
+import { MEMBER_COLUMNS, type MemberRow } from './rows.js';
+import { connectionType, encodeCursor } from './connection.js';
 
-/** A members row as the resolvers read it. */
-export interface MemberRow {
-  member_id: string;
-  name: string | null;
-  gender: 'M' | 'F' | 'U';
-  birthday: string | null;
-  phone: string | null;
-  email: string | null;
-  province: string | null;
-  city: string | null;
-  registered_at: Date;
-  registered_channel: string | null;
-  level: number;
-  points: number;
-  married: boolean | null;
-  has_children: boolean | null;
-  attributes: Record<string, unknown>;
-}
-
-/** Columns every member query selects, in one place. */
-export const MEMBER_COLUMNS = `m.member_id, m.name, m.gender, to_char(m.birthday, 'YYYY-MM-DD') as birthday, m.phone, m.email,
-  m.province, m.city, m.registered_at, m.registered_channel, m.level, m.points, m.married, m.has_children, m.attributes`;
+export { MEMBER_COLUMNS, type MemberRow };
 
 export const IdentityRef = builder.objectRef<IdentityRow>('Identity').implement({
   fields: (t) => ({
@@ -41,6 +22,8 @@ export const IdentityRef = builder.objectRef<IdentityRow>('Identity').implement(
         return r.value;
       },
     }),
+    channel: t.field({ type: ChannelEnum, nullable: true, description: 'where the identity was first seen',
+      resolve: (r) => channelToEnum(r.channel) as any }),
     createdAt: t.field({ type: 'DateTime', resolve: (r) => r.created_at }),
   }),
 });
@@ -64,11 +47,11 @@ MemberRef.implement({
     city: t.exposeString('city', { nullable: true }),
     registeredAt: t.field({ type: 'DateTime', resolve: (m) => m.registered_at }),
     registeredChannel: t.field({ type: ChannelEnum, nullable: true, resolve: (m) => channelToEnum(m.registered_channel) as any }),
-    level: t.exposeInt('level'),
-    points: t.exposeInt('points'),
+    level: t.exposeInt('level', { description: 'membership level, 0 = none' }),
+    points: t.exposeInt('points', { description: 'loyalty points' }),
     married: t.exposeBoolean('married', { nullable: true }),
     hasChildren: t.exposeBoolean('has_children', { nullable: true }),
-    attributes: t.field({ type: 'JSON', resolve: (m) => m.attributes }),
+    attributes: t.field({ type: 'JSON', description: 'free-form per-tenant attributes', resolve: (m) => m.attributes }),
     identities: t.field({
       type: [IdentityRef],
       resolve: (m, _a, ctx) => ctx.loaders.identitiesByMember.load(m.member_id),
@@ -99,3 +82,32 @@ builder.queryField('member', (t) =>
     },
   }),
 );
+
+builder.queryField('memberByIdentity', (t) =>
+  t.field({
+    type: MemberRef,
+    nullable: true,
+    description: 'The member an identity (phone, openid, ...) points at; null when none',
+    args: {
+      kind: t.arg({ type: IdentityKindEnum, required: true }),
+      value: t.arg.string({ required: true }),
+    },
+    resolve: async (_root, args, ctx) => {
+      requireScope(ctx, 'members:read');
+      const r = await ctx.db.query<MemberRow>(
+        `select ${MEMBER_COLUMNS} from identities i
+           join members m on m.tenant_id = i.tenant_id
+            and m.member_id = coalesce((select a.member_id from member_aliases a
+                                         where a.tenant_id = i.tenant_id and a.alias_id = i.member_id), i.member_id)
+          where i.tenant_id = $1 and i.kind = $2 and i.value = $3`,
+        [tenantOf(ctx), args.kind, args.value],
+      );
+      return r.rows[0] ?? null;
+    },
+  }),
+);
+
+/** Member pages (Query.members, Audience.members, ...): keyset on member_id, ascending. */
+export const MemberConnectionRef = connectionType('Member', MemberRef);
+export const MEMBER_CURSOR = 'm';
+export const memberCursor = (m: MemberRow) => encodeCursor(MEMBER_CURSOR, [m.member_id]);

@@ -1,0 +1,40 @@
+import { builder } from './builder.js';
+import { requireScope } from './guards.js';
+import { ChannelEnum, channelToEnum } from './enums.js';
+import { MemberRef } from './member.js';
+import { connectionType, decodeCursor, encodeCursor, pageArgs, pageSize, toConnection } from './connection.js';
+import type { EventRow } from './rows.js';
+
+/** Cursor kind of event connections: the key is (occurred_at, id), newest first. */
+const EVENT_CURSOR = 'e';
+
+export const EventRef = builder.objectRef<EventRow>('Event').implement({
+  description: 'A behaviour event (login, view_product, add_to_cart, ...) of a member',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    eventId: t.exposeString('event_id', { description: 'the client-supplied id (a replay is a no-op)' }),
+    name: t.exposeString('name'),
+    channel: t.field({ type: ChannelEnum, nullable: true, resolve: (e) => channelToEnum(e.channel) as any }),
+    occurredAt: t.field({ type: 'DateTime', resolve: (e) => e.occurred_at }),
+    receivedAt: t.field({ type: 'DateTime', resolve: (e) => e.received_at }),
+    properties: t.field({ type: 'JSON', resolve: (e) => e.properties }),
+  }),
+});
+
+export const EventConnectionRef = connectionType('Event', EventRef);
+
+builder.objectField(MemberRef, 'events', (t) =>
+  t.field({
+    type: EventConnectionRef,
+    description: "The member's events, newest first; needs events:read",
+    args: { ...pageArgs(t.arg) },
+    resolve: async (m, args, ctx) => {
+      requireScope(ctx, 'events:read');
+      const limit = pageSize(args.first);
+      const after = decodeCursor(args.after, EVENT_CURSOR, ['timestamp', 'id']);
+      const rows = limit === 0 ? [] : await ctx.loaders.eventsByMember({ limit: limit + 1, after }).load(m.member_id);
+      return toConnection(rows, limit, (e) => encodeCursor(EVENT_CURSOR, [e.k, e.id]),
+        () => ctx.loaders.eventCountByMember.load(m.member_id));
+    },
+  }),
+);
