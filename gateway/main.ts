@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   const empty = (await pools.admin.query('select not exists (select 1 from tenants) as empty')).rows[0].empty;
   if (empty && config.demo) {
     console.log('Seeding the demo tenant (10,000 members, ~60,000 orders, ~200,000 events)...');
-    const demo = await seedDemo(pools.admin, { progress: process.stdout.isTTY });
+    const demo = await seedDemo(pools.admin);
     demoToken = demo.adminToken;
     if (database.embedded) {
       await mkdir(config.dataDir, { recursive: true });

