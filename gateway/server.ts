@@ -12,6 +12,8 @@ import { attachWebsocket, type WebsocketGateway } from './websocket.js';
 import type { Logger } from './logger.js';
 import { ChangeHub } from '../connectors/changes/change-hub.js';
 import type { Services } from '../resolvers/context.js';
+import { serveIde } from './ide.js';
+import { argumentNamesPlugin } from './argument-errors.js';
 
 export interface GatewayOptions {
   pools: Pools;
@@ -43,7 +45,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     // for a cross-site request to ride on, and the contract allows plain GET queries.
     csrfPrevention: false,
     introspection: true,
-    plugins: [],
+    plugins: [argumentNamesPlugin()],
   });
   await apollo.start();
   const changes = new ChangeHub(opts.pools.appConnection);
@@ -65,6 +67,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     if (path === '/healthz') return send(res, 200, 'application/json', '{"status":"ok"}');
     if (path === '/readyz') return ready(opts.pools.admin, res);
     if (path === '/metrics') return send(res, 200, metrics.registry.contentType, await metrics.registry.metrics());
+    if (serveIde(req, res, url)) return;
     if (path !== '/graphql') return send(res, 404, 'application/json', '{"error":"not found"}');
     if (req.method !== 'GET' && req.method !== 'POST') return send(res, 405, 'application/json', '{"error":"method not allowed"}');
     const body = req.method === 'POST' ? await readJson(req) : undefined;
