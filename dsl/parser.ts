@@ -1,0 +1,422 @@
+import { CstParser, EOF, type CstNode, type IParserErrorMessageProvider, type IToken, type TokenType } from 'chevrotain';
+import * as T from './tokens.js';
+import { errorAt, endOfSource, type DslError } from './errors.js';
+import { MAX_ERRORS } from './lexer.js';
+import { didYouMean } from './suggest.js';
+
+/** Error codes of the parser stage (syntax), including the structural checks of to-ast.ts. */
+export enum ParseErrorCode {
+  UNEXPECTED_TOKEN = 'UNEXPECTED_TOKEN',
+  UNEXPECTED_END = 'UNEXPECTED_END',
+  EXTRA_INPUT = 'EXTRA_INPUT',
+  EMPTY_SOURCE = 'EMPTY_SOURCE',
+  DUPLICATE_CLAUSE = 'DUPLICATE_CLAUSE',
+  DUPLICATE_ENUM_VALUE = 'DUPLICATE_ENUM_VALUE',
+}
+
+// The message provider hands Chevrotain a message with the expected tokens appended after a
+// separator that no message contains (control characters in token text are escaped by `shown`);
+// toDslErrors splits them apart again.
+const SEP = '\u0000';
+
+function label(t: TokenType): string {
+  return t === EOF ? 'end of input' : (t.LABEL ?? t.name);
+}
+
+function shown(t: IToken): string {
+  if (t.tokenType === EOF) return 'the end of input';
+  const image = t.image.length > 24 ? `${t.image.slice(0, 24)}…` : t.image;
+  return `\`${image.replace(/[\u0000-\u001f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\``;
+}
+
+function unique(labels: string[]): string[] {
+  return [...new Set(labels)];
+}
+
+const CLASSES = new Set(['name', 'number literal', 'string literal', 'duration', 'end of input']);
+
+/** `a`, `b` or `c`: keywords and symbols in backticks, token classes as words. */
+function human(labels: string[]): string {
+  const shownLabels = unique(labels).map((l) => (CLASSES.has(l) ? l : `\`${l}\``));
+  return shownLabels.length <= 1 ? (shownLabels[0] ?? '') : `${shownLabels.slice(0, -1).join(', ')} or ${shownLabels[shownLabels.length - 1]}`;
+}
+
+function encode(message: string, expected: string[]): string {
+  return `${message}${SEP}${unique(expected).join(SEP)}`;
+}
+
+const EXPRESSION_RULES = new Set(['primary', 'unary', 'notExpr', 'expression']);
+
+const messages: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage({ expected, actual, ruleName }) {
+    let labels = [label(expected)];
+    if (expected === T.Equals && ruleName === 'tagStatement') labels = ['label', 'category', 'description', '='];
+    if (expected === T.Equals && ruleName === 'audienceStatement') labels = ['label', 'description', '='];
+    if (expected === EOF) labels = ['tag', 'audience', 'end of input'];
+    return encode(`expected ${human(labels)} but found ${shown(actual)}`, labels);
+  },
+  buildNotAllInputParsedMessage({ firstRedundant, ruleName }) {
+    const what = ruleName === 'program' ? 'a definition (`tag` or `audience`)' : 'the end of the expression';
+    return encode(`expected ${what} but found ${shown(firstRedundant)}`, ruleName === 'program' ? ['tag', 'audience'] : ['end of input']);
+  },
+  buildNoViableAltMessage({ expectedPathsPerAlt, actual, ruleName }) {
+    const expected = unique(expectedPathsPerAlt.flatMap((alt) => alt.map((path) => label(path[0]))));
+    const what = EXPRESSION_RULES.has(ruleName) ? 'an expression' : ruleName === 'typeSpec' ? 'a type' : human(expected);
+    return encode(`expected ${what} but found ${shown(actual[0])}`, expected);
+  },
+  buildEarlyExitMessage({ expectedIterationPaths, actual }) {
+    const expected = unique(expectedIterationPaths.map((path) => label(path[0])));
+    return encode(`expected ${human(expected)} but found ${shown(actual[0])}`, expected);
+  },
+};
+
+/**
+ * The grammar, as one Chevrotain CstParser with error recovery on. Precedence, loosest first:
+ * `or`, `and`, `not`, a predicate (comparison, `in`, `between`, `is null`, `contains`,
+ * `starts with`), `+ -`, `* /`, unary `-`, primary. Grammar validation is skipped at start-up
+ * (Chevrotain 13 validates with Node 22's `Object.groupBy`); test/dsl/grammar.test.ts runs it.
+ */
+export class DslParser extends CstParser {
+  constructor(options: { validate?: boolean } = {}) {
+    super(T.allTokens, {
+      recoveryEnabled: true,
+      maxLookahead: 3,
+      nodeLocationTracking: 'full',
+      skipValidations: !options.validate,
+      errorMessageProvider: messages,
+    });
+    this.performSelfAnalysis();
+  }
+
+  program = this.RULE('program', () => {
+    this.MANY(() => this.SUBRULE(this.statement));
+  });
+
+  statement = this.RULE('statement', () => {
+    this.OR([{ ALT: () => this.SUBRULE(this.tagStatement) }, { ALT: () => this.SUBRULE(this.audienceStatement) }]);
+  });
+
+  tagStatement = this.RULE('tagStatement', () => {
+    this.CONSUME(T.Tag);
+    this.CONSUME(T.Identifier, { LABEL: 'name' });
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.typeSpec);
+    this.MANY(() => this.SUBRULE(this.clause));
+    this.CONSUME(T.Equals);
+    this.SUBRULE(this.expression, { LABEL: 'body' });
+  });
+
+  audienceStatement = this.RULE('audienceStatement', () => {
+    this.CONSUME(T.Audience);
+    this.CONSUME(T.Identifier, { LABEL: 'name' });
+    this.MANY(() => this.SUBRULE(this.clause));
+    this.CONSUME(T.Equals);
+    this.SUBRULE(this.expression, { LABEL: 'body' });
+  });
+
+  clause = this.RULE('clause', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.Label, { LABEL: 'keyword' }) },
+      { ALT: () => this.CONSUME(T.Category, { LABEL: 'keyword' }) },
+      { ALT: () => this.CONSUME(T.Description, { LABEL: 'keyword' }) },
+    ]);
+    this.CONSUME(T.StringLiteral);
+  });
+
+  typeSpec = this.RULE('typeSpec', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.BooleanType, { LABEL: 'simple' }) },
+      { ALT: () => this.CONSUME(T.NumberType, { LABEL: 'simple' }) },
+      { ALT: () => this.CONSUME(T.StringType, { LABEL: 'simple' }) },
+      { ALT: () => this.CONSUME(T.DateType, { LABEL: 'simple' }) },
+      { ALT: () => this.CONSUME(T.TimestampType, { LABEL: 'simple' }) },
+      {
+        ALT: () => {
+          this.CONSUME(T.EnumType);
+          this.CONSUME(T.LParen);
+          this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.CONSUME(T.StringLiteral) });
+          this.CONSUME(T.RParen);
+        },
+      },
+    ]);
+  });
+
+  /** A bare expression, as accepted by validateDsl, compileExpression and compileFilter. */
+  standalone = this.RULE('standalone', () => {
+    this.SUBRULE(this.expression);
+  });
+
+  expression = this.RULE('expression', () => {
+    this.SUBRULE(this.andExpr, { LABEL: 'operands' });
+    this.MANY(() => {
+      this.CONSUME(T.Or);
+      this.SUBRULE2(this.andExpr, { LABEL: 'operands' });
+    });
+  });
+
+  andExpr = this.RULE('andExpr', () => {
+    this.SUBRULE(this.notExpr, { LABEL: 'operands' });
+    this.MANY(() => {
+      this.CONSUME(T.And);
+      this.SUBRULE2(this.notExpr, { LABEL: 'operands' });
+    });
+  });
+
+  notExpr = this.RULE('notExpr', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Not);
+          this.SUBRULE(this.notExpr);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.predicate) },
+    ]);
+  });
+
+  predicate = this.RULE('predicate', () => {
+    this.SUBRULE(this.additive, { LABEL: 'subject' });
+    this.OPTION(() => {
+      this.OR([
+        {
+          ALT: () => {
+            this.OR2([
+              { ALT: () => this.CONSUME(T.Equals, { LABEL: 'op' }) },
+              { ALT: () => this.CONSUME(T.NotEq, { LABEL: 'op' }) },
+              { ALT: () => this.CONSUME(T.Less, { LABEL: 'op' }) },
+              { ALT: () => this.CONSUME(T.LessEq, { LABEL: 'op' }) },
+              { ALT: () => this.CONSUME(T.Greater, { LABEL: 'op' }) },
+              { ALT: () => this.CONSUME(T.GreaterEq, { LABEL: 'op' }) },
+            ]);
+            this.SUBRULE2(this.additive, { LABEL: 'object' });
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(T.Is);
+            this.OPTION2(() => this.CONSUME(T.Not));
+            this.CONSUME(T.Null);
+          },
+        },
+        {
+          ALT: () => {
+            this.OPTION3(() => this.CONSUME2(T.Not));
+            this.OR3([
+              { ALT: () => { this.CONSUME(T.In); this.SUBRULE(this.list); } },
+              {
+                ALT: () => {
+                  this.CONSUME(T.Between);
+                  this.SUBRULE3(this.additive, { LABEL: 'low' });
+                  this.CONSUME(T.And);
+                  this.SUBRULE4(this.additive, { LABEL: 'high' });
+                },
+              },
+            ]);
+          },
+        },
+        { ALT: () => { this.CONSUME(T.Contains); this.SUBRULE5(this.additive, { LABEL: 'pattern' }); } },
+        {
+          ALT: () => {
+            this.CONSUME(T.Starts);
+            this.CONSUME(T.With);
+            this.SUBRULE6(this.additive, { LABEL: 'pattern' });
+          },
+        },
+      ]);
+    });
+  });
+
+  list = this.RULE('list', () => {
+    this.CONSUME(T.LBracket);
+    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expression, { LABEL: 'items' }) });
+    this.CONSUME(T.RBracket);
+  });
+
+  additive = this.RULE('additive', () => {
+    this.SUBRULE(this.multiplicative, { LABEL: 'operands' });
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.CONSUME(T.Plus, { LABEL: 'ops' }) }, { ALT: () => this.CONSUME(T.Minus, { LABEL: 'ops' }) }]);
+      this.SUBRULE2(this.multiplicative, { LABEL: 'operands' });
+    });
+  });
+
+  multiplicative = this.RULE('multiplicative', () => {
+    this.SUBRULE(this.unary, { LABEL: 'operands' });
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.CONSUME(T.Star, { LABEL: 'ops' }) }, { ALT: () => this.CONSUME(T.Slash, { LABEL: 'ops' }) }]);
+      this.SUBRULE2(this.unary, { LABEL: 'operands' });
+    });
+  });
+
+  unary = this.RULE('unary', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Minus);
+          this.SUBRULE(this.unary);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.primary) },
+    ]);
+  });
+
+  primary = this.RULE('primary', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.NumberLiteral);
+          this.OPTION(() => this.SUBRULE(this.unit));
+        },
+      },
+      { ALT: () => this.CONSUME(T.ShortDuration) },
+      { ALT: () => this.CONSUME(T.StringLiteral) },
+      { ALT: () => this.CONSUME(T.True) },
+      { ALT: () => this.CONSUME(T.False) },
+      {
+        ALT: () => {
+          this.CONSUME(T.LParen);
+          this.SUBRULE(this.expression);
+          this.CONSUME(T.RParen);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.caseExpr) },
+      { ALT: () => this.SUBRULE(this.keywordReference) },
+      { ALT: () => this.SUBRULE(this.nameExpr) },
+    ]);
+  });
+
+  caseExpr = this.RULE('caseExpr', () => {
+    this.CONSUME(T.Case);
+    this.AT_LEAST_ONE(() => {
+      this.CONSUME(T.When);
+      this.SUBRULE(this.expression, { LABEL: 'conditions' });
+      this.CONSUME(T.Then);
+      this.SUBRULE2(this.expression, { LABEL: 'results' });
+    });
+    this.OPTION(() => {
+      this.CONSUME(T.Else);
+      this.SUBRULE3(this.expression, { LABEL: 'otherwise' });
+    });
+    this.CONSUME(T.End);
+  });
+
+  keywordReference = this.RULE('keywordReference', () => {
+    this.OR([{ ALT: () => this.CONSUME(T.Tag, { LABEL: 'head' }) }, { ALT: () => this.CONSUME(T.Audience, { LABEL: 'head' }) }]);
+    this.AT_LEAST_ONE(() => this.SUBRULE(this.pathSegment));
+  });
+
+  nameExpr = this.RULE('nameExpr', () => {
+    this.CONSUME(T.Identifier, { LABEL: 'head' });
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.LParen);
+          this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.callArgument) });
+          this.CONSUME(T.RParen);
+        },
+      },
+      { ALT: () => this.MANY(() => this.SUBRULE(this.pathSegment)) },
+    ]);
+  });
+
+  pathSegment = this.RULE('pathSegment', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Dot);
+          this.CONSUME(T.Identifier, { LABEL: 'name' });
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.LBracket);
+          this.CONSUME(T.StringLiteral, { LABEL: 'quoted' });
+          this.CONSUME(T.RBracket);
+        },
+      },
+    ]);
+  });
+
+  callArgument = this.RULE('callArgument', () => {
+    this.SUBRULE(this.expression, { LABEL: 'value' });
+    this.MANY(() => this.SUBRULE(this.modifier));
+  });
+
+  modifier = this.RULE('modifier', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Where);
+          this.SUBRULE(this.expression, { LABEL: 'condition' });
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(T.Within);
+          this.SUBRULE(this.duration);
+        },
+      },
+      { ALT: () => this.CONSUME(T.Desc) },
+      { ALT: () => this.CONSUME(T.Asc) },
+    ]);
+  });
+
+  duration = this.RULE('duration', () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.NumberLiteral);
+          this.SUBRULE(this.unit);
+        },
+      },
+      { ALT: () => this.CONSUME(T.ShortDuration) },
+    ]);
+  });
+
+  unit = this.RULE('unit', () => {
+    this.OR(T.unitTokens.map((u) => ({ ALT: () => this.CONSUME(u, { LABEL: 'unit' }) })));
+  });
+}
+
+let shared: DslParser | undefined;
+
+/** The one parser instance, built on first use and reused by every call. */
+export function parser(): DslParser {
+  shared ??= new DslParser();
+  return shared;
+}
+
+export interface ParseResult {
+  cst: CstNode | undefined;
+  errors: DslError[];
+}
+
+/** Parses tokens as definitions (`program`) or as one bare expression (`standalone`). */
+export function parseTokens(source: string, tokens: IToken[], start: 'program' | 'standalone'): ParseResult {
+  const p = parser();
+  p.input = tokens;
+  const cst = start === 'program' ? p.program() : p.standalone();
+  const errors = toDslErrors(source, p.errors);
+  p.input = [];
+  return { cst, errors };
+}
+
+function toDslErrors(source: string, raw: { name: string; message: string; token: IToken }[]): DslError[] {
+  const out: DslError[] = [];
+  const seen = new Set<number>();
+  const end = endOfSource(source);
+  for (const e of raw) {
+    const [message, ...expected] = e.message.split(SEP);
+    const t = e.token;
+    const atEnd = t.tokenType === EOF || Number.isNaN(t.startOffset);
+    const span = atEnd ? end : { offset: t.startOffset, length: t.image.length, line: t.startLine ?? 1, column: t.startColumn ?? 1 };
+    if (seen.has(span.offset)) continue;
+    seen.add(span.offset);
+    const code = e.name === 'NotAllInputParsedException' ? ParseErrorCode.EXTRA_INPUT
+      : atEnd ? ParseErrorCode.UNEXPECTED_END : ParseErrorCode.UNEXPECTED_TOKEN;
+    const suggestion = !atEnd && t.tokenType === T.Identifier ? didYouMean(t.image, expected.filter((x) => /^[a-z]+$/.test(x) && x !== 'name')) : undefined;
+    out.push(errorAt(span, code, suggestion ? `${message}; did you mean \`${suggestion}\`?` : message, { expected, suggestion }));
+    if (out.length >= MAX_ERRORS) break;
+  }
+  return out;
+}
