@@ -29,7 +29,7 @@ const INIT_JS = `(function () {
     defaultHeaders: JSON.stringify({ Authorization: 'Bearer <paste your token here>' }, null, 2),
     defaultEditorToolsVisibility: 'headers',
     shouldPersistHeaders: false,
-    defaultQuery: '# Paste your token into the Headers tab below, then run this query (Ctrl-Enter).\\n' +
+    defaultQuery: '# Paste your token into Headers below, then run (Ctrl-Enter).\\n' +
       '{\\n  viewer { tenant { name } consumer scopes }\\n  members(first: 3) {\\n    totalCount\\n    nodes { id name city level tags { name value } }\\n  }\\n}\\n'
   }));
 })();
