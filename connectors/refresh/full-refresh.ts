@@ -1,0 +1,164 @@
+import type pg from 'pg';
+import { beginForTenant, withTenant, type Queryable } from '../store/pool.js';
+import { bindQuery } from '../tags/compile.js';
+import { swapTagFromStage } from '../tags/apply.js';
+import { swapAudienceFromStage } from '../audiences/apply.js';
+import { definitionsFor, loadPlan, type PlannedDefinition } from './plan.js';
+import { finishJob, heartbeat, recordProgress, requeueJob, type JobRow } from './jobs.js';
+import { lockDefinitionExclusive } from './locks.js';
+import type { WorkLog } from './work-log.js';
+
+/** Members per batch of a full refresh (scope 'members', $3 = the batch's ids). */
+export const DEFAULT_BATCH_SIZE = 20_000;
+const HEARTBEAT_MS = 10_000;
+/** Session-local staging table of the job's connection: never visible to readers. */
+const STAGE = 'pg_temp.refresh_stage';
+
+export interface FullRefreshOptions {
+  batchSize?: number;
+  log?: WorkLog;
+  /** Aborted at shutdown: the job stops between batches and goes back to the queue. */
+  signal?: AbortSignal;
+}
+
+class Stopped extends Error {}
+
+/** What a job did per definition (benchmarks and logs). */
+export interface DefinitionReport {
+  key: string;
+  batches: number;
+  changed: number;
+  seconds: number;
+  error?: string;
+}
+
+async function inTenantTx<T>(client: pg.PoolClient, tenantId: string, fn: (db: Queryable) => Promise<T>): Promise<T> {
+  await client.query(beginForTenant(tenantId));
+  try {
+    const result = await fn(client);
+    await client.query('commit');
+    return result;
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Runs a claimed job to its end (finishJob is always called). For each definition of the target,
+ * in dependency order: computes the new values into the connection's staging table, batch by batch
+ * (short transactions, nothing visible to readers, processed/total updated after each batch), then
+ * swaps them in with one transaction that writes only the differences (and, for audiences, the
+ * ENTERED/EXITED changes). Readers see a definition's old values or its new ones, never a mix. A
+ * definition that fails is reported and the definitions reading it are skipped; the rest go on.
+ */
+export async function runJob(pool: pg.Pool, tenantId: string, job: JobRow, opts: FullRefreshOptions = {}): Promise<DefinitionReport[]> {
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
+  const asOf = job.as_of ?? new Date();
+  const reports: DefinitionReport[] = [];
+  const beat = setInterval(() => void heartbeat(pool, tenantId, job.job_id).catch(() => undefined), HEARTBEAT_MS);
+  let client: pg.PoolClient | undefined;
+  try {
+    const { plan, members } = await withTenant(pool, tenantId, async (db) => ({
+      plan: await loadPlan(db, tenantId),
+      members: Number((await db.query<{ n: string }>('select count(*) as n from members where tenant_id = $1', [tenantId])).rows[0].n),
+    }));
+    const defs = definitionsFor(plan, job.target);
+    if (!defs) {
+      await finishJob(pool, tenantId, job.job_id, `${job.target} is not a published tag or audience`);
+      return reports;
+    }
+    const total = defs.length * members;
+    let processed = 0;
+    await recordProgress(pool, tenantId, job.job_id, 0, total);
+    client = await pool.connect();
+    await client.query(`create temp table if not exists refresh_stage (member_id bigint not null, value jsonb)`);
+    const failed = new Set<string>();
+    for (const def of defs) {
+      const started = performance.now();
+      const report: DefinitionReport = { key: def.key, batches: 0, changed: 0, seconds: 0 };
+      reports.push(report);
+      const blocked = def.dependencies.find((d) => failed.has(d));
+      if (opts.signal?.aborted) throw new Stopped();
+      try {
+        if (blocked) throw new Error(`not refreshed: it reads ${blocked}, which failed`);
+        await client.query(`truncate ${STAGE}`);
+        if (def.batchOnly) {
+          await inTenantTx(client, tenantId, (db) => stageAll(db, tenantId, def, asOf));
+          report.batches = 1;
+          processed += members;
+          await recordProgress(pool, tenantId, job.job_id, processed, total);
+        } else {
+          let after = '0';
+          for (;;) {
+            const ids = await inTenantTx(client, tenantId, async (db) => {
+              const batch = (await db.query<{ member_id: string }>(
+                'select member_id from members where tenant_id = $1 and member_id > $2 order by member_id limit $3',
+                [tenantId, after, batchSize])).rows.map((r) => r.member_id);
+              if (batch.length > 0) await stageMembers(db, tenantId, def, asOf, batch);
+              return batch;
+            });
+            if (ids.length === 0) break;
+            if (opts.signal?.aborted) throw new Stopped();
+            after = ids[ids.length - 1];
+            report.batches++;
+            processed = Math.min(total, processed + ids.length);
+            await recordProgress(pool, tenantId, job.job_id, processed, total);
+            if (ids.length < batchSize) break;
+          }
+        }
+        await client.query(`analyze ${STAGE}`);
+        const written = await inTenantTx(client, tenantId, async (db) => {
+          await lockDefinitionExclusive(db, tenantId, def.key);
+          if (def.kind === 'tag') {
+            const w = await swapTagFromStage(db, tenantId, def.name, STAGE, job.job_id, asOf);
+            return w.upserted + w.deleted;
+          }
+          const w = await swapAudienceFromStage(db, tenantId, def.name, STAGE, job.job_id, asOf);
+          return w.entered + w.exited;
+        });
+        report.changed = written;
+      } catch (err) {
+        if (err instanceof Stopped) throw err;
+        failed.add(def.key);
+        report.error = (err as Error).message;
+        opts.log?.warn({ tenantId, job: job.job_id, definition: def.key, err }, 'refresh of a definition failed');
+      }
+      report.seconds = (performance.now() - started) / 1000;
+    }
+    const errors = reports.filter((r) => r.error).map((r) => `${r.key}: ${r.error}`);
+    await finishJob(pool, tenantId, job.job_id, errors.length ? errors.join('; ') : null);
+    return reports;
+  } catch (err) {
+    if (err instanceof Stopped) {
+      await requeueJob(pool, tenantId, job.job_id).catch(() => undefined);
+      return reports;
+    }
+    opts.log?.error({ tenantId, job: job.job_id, err }, 'refresh job failed');
+    await finishJob(pool, tenantId, job.job_id, (err as Error).message).catch(() => undefined);
+    return reports;
+  } finally {
+    clearInterval(beat);
+    if (client) {
+      await client.query(`drop table if exists ${STAGE}`).catch(() => undefined);
+      client.release();
+    }
+  }
+}
+
+/** The staging insert of one definition: tags keep non-null values, audiences the members in it. */
+function stageInsert(def: PlannedDefinition, queryText: string): string {
+  return def.kind === 'tag'
+    ? `insert into ${STAGE} (member_id, value) select q.member_id, to_jsonb(q.value) from (${queryText}) q where q.value is not null`
+    : `insert into ${STAGE} (member_id) select distinct q.member_id from (${queryText}) q where q.value is true`;
+}
+
+async function stageAll(db: Queryable, tenantId: string, def: PlannedDefinition, asOf: Date): Promise<void> {
+  const query = def.query('all');
+  await db.query(stageInsert(def, query.text), bindQuery(query, 'all', tenantId, asOf));
+}
+
+async function stageMembers(db: Queryable, tenantId: string, def: PlannedDefinition, asOf: Date, ids: string[]): Promise<void> {
+  const query = def.query('members');
+  await db.query(stageInsert(def, query.text), bindQuery(query, 'members', tenantId, asOf, ids));
+}
