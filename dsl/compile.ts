@@ -63,6 +63,7 @@ export function compileChecked(expr: A.Expr, analysis: Analysis, valueType: Valu
   const value = condition ? c.condition(expr) : c.coerce(expr, valueType);
   const where = [`${w.column('members', 'm', 'tenant_id')} = ${w.tenant}`];
   if (members && !population) where.push(`${w.column('members', 'm', 'member_id')} = any(${w.members})`);
+  if (!w.asOfUsed) where.push(`${w.asOf} is not null`);
   let text = [`select ${w.column('members', 'm', 'member_id')}, (${value})::${SQL_TYPES[valueType.kind]} as value`,
     `from ${w.table('members')} m`, ...sources.joins(), `where ${where.join(' and ')}`].join('\n');
   if (members && population) text = `select q.member_id, q.value from (${text}) q\nwhere q.member_id = any(${w.members})`;

@@ -43,8 +43,14 @@ export class SqlWriter {
   }
 
   readonly tenant = '$1::uuid';
-  readonly asOf = '$2::timestamptz';
   readonly members = '$3::bigint[]';
+  /** Whether the text refers to asOf; Postgres cannot type a parameter the text never uses. */
+  asOfUsed = false;
+
+  get asOf(): string {
+    this.asOfUsed = true;
+    return '$2::timestamptz';
+  }
 
   /** The one door for values: pushes `value` as a bind parameter and returns `$n::type`. */
   param(value: string | boolean, type: ParamType): string {

@@ -10,6 +10,7 @@ import './order.js';
 import './event.js';
 import './tag.js';
 import './audience.js';
+import './dsl-queries.js';
 
 let schema: GraphQLSchema | undefined;
 

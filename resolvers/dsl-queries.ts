@@ -1,0 +1,144 @@
+import { builder } from './builder.js';
+import { requireScope, tenantOf } from './guards.js';
+import { MemberRef } from './member.js';
+import { pageSize } from './connection.js';
+import { MEMBER_COLUMNS, type MemberRow } from './rows.js';
+import { bindQuery, compileFilter, typeFromString, validateDsl, type Catalog, type CompiledQuery, type DslError, type DslValidation } from '../dsl/index.js';
+import { hasAnyScope } from '../tenants/scopes.js';
+import { ErrorCode, forbidden, safeError } from '../gateway/errors.js';
+import type { Context } from './context.js';
+
+/**
+ * The language in GraphQL: validateDsl (errors as data), previewAudience (count, sample, SQL) and
+ * the filter behind members(where:). Compiled SQL runs in the request's tenant transaction with the
+ * tenant as $1 and asOf as $2; literals are its own parameters, ours follow them.
+ */
+
+export const DslErrorRef = builder.objectRef<DslError>('DslError').implement({
+  description: 'A positioned error in DSL source (1-based line and column, length in characters)',
+  fields: (t) => ({
+    code: t.exposeString('code'),
+    message: t.exposeString('message'),
+    line: t.exposeInt('line'),
+    column: t.exposeInt('column'),
+    length: t.exposeInt('length'),
+    expected: t.exposeStringList('expected', { nullable: true, description: 'what the parser could have accepted here' }),
+    suggestion: t.exposeString('suggestion', { nullable: true, description: 'the closest known name' }),
+  }),
+});
+
+const DslValidationRef = builder.objectRef<DslValidation>('DslValidation').implement({
+  fields: (t) => ({
+    ok: t.exposeBoolean('ok'),
+    errors: t.field({ type: [DslErrorRef], resolve: (v) => v.errors }),
+    type: t.exposeString('type', { nullable: true, description: 'the result type, e.g. boolean or enum("a", "b")' }),
+    dependencies: t.exposeStringList('dependencies', { description: 'field:…, collection:…, tag:…, audience:…' }),
+    sql: t.exposeString('sql', { nullable: true, description: 'the compiled set-based SQL ($1 tenant, $2 asOf, then literals)' }),
+    batchOnly: t.exposeBoolean('batchOnly', { description: 'uses a population function: refreshed in full only' }),
+  }),
+});
+
+interface Preview { count: number; sample: MemberRow[]; sql: string }
+
+const AudiencePreviewRef = builder.objectRef<Preview>('AudiencePreview').implement({
+  fields: (t) => ({
+    count: t.exposeInt('count', { description: 'members for whom the expression holds at asOf' }),
+    sample: t.field({ type: [MemberRef], description: 'the first members by id; needs members:read', resolve: (p, _a, ctx) => {
+      requireScope(ctx, 'members:read');
+      return p.sample;
+    } }),
+    sql: t.exposeString('sql', { description: 'the compiled filter ($1 tenant, $2 asOf, then literals)' }),
+  }),
+});
+
+/** A DSL_ERROR carrying the positioned errors in extensions.errors; the message shows the first. */
+export function dslError(errors: DslError[], argument?: string): Error {
+  const first = errors[0];
+  const where = first ? `line ${first.line}, column ${first.column}: ${first.message}` : 'invalid source';
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+  return safeError(ErrorCode.DSL_ERROR, `${argument ? `argument "${argument}": ` : ''}${where}${more}`,
+    { errors, ...(argument ? { argument } : {}) });
+}
+
+const catalogs = new WeakMap<Context, Promise<Catalog>>();
+
+/**
+ * The tenant's catalog, once per request: tags (as their published version, else the current
+ * draft) and audiences that are not deprecated, in one statement.
+ */
+export function dslCatalog(ctx: Context): Promise<Catalog> {
+  let catalog = catalogs.get(ctx);
+  if (!catalog) {
+    catalog = ctx.db.query<{ kind: 'tag' | 'audience'; name: string; value_type: string | null; batch_only: boolean; dependencies: string[] | null }>(
+      `select 'tag' as kind, d.name, v.value_type, v.batch_only, v.dependencies from tag_definitions d
+         join tag_versions v on v.tenant_id = d.tenant_id and v.name = d.name and v.version = coalesce(d.published_version, d.current_version)
+        where d.tenant_id = $1 and d.status <> 'deprecated'
+       union all
+       select 'audience', a.name, null, false, v.dependencies from audiences a
+         left join audience_versions v on v.tenant_id = a.tenant_id and v.name = a.name and v.version = a.current_version
+        where a.tenant_id = $1 and a.status <> 'deprecated'`,
+      [tenantOf(ctx)],
+    ).then((r) => {
+      const c: Catalog = { tags: new Map(), audiences: new Set(), audienceDetails: new Map() };
+      for (const row of r.rows) {
+        if (row.kind === 'audience') {
+          c.audiences.add(row.name);
+          c.audienceDetails!.set(row.name, { dependencies: row.dependencies ?? [] });
+          continue;
+        }
+        const type = typeFromString(row.value_type ?? '');
+        if (type) c.tags.set(row.name, { type, batchOnly: row.batch_only, dependencies: row.dependencies ?? [] });
+      }
+      return c;
+    });
+    catalogs.set(ctx, catalog);
+  }
+  return catalog;
+}
+
+/** A member filter ready to embed: `text` selects member_id; `values` are bound; next free parameter `next`. */
+export interface MemberFilter { text: string; values: unknown[]; next: number; sql: string }
+
+/** Compiles a boolean DSL expression into a member filter at `asOf`; DSL_ERROR naming `argument` when it does not check. */
+export async function memberFilter(ctx: Context, source: string, asOf: Date, argument: string): Promise<MemberFilter> {
+  const compiled = compileFilter(source, await dslCatalog(ctx), { scope: 'all' });
+  if (!compiled.ok) throw dslError(compiled.errors, argument);
+  const bound: CompiledQuery = bindQuery(compiled.query, { tenantId: tenantOf(ctx), asOf });
+  return { text: bound.text, values: [...bound.values], next: bound.values.length + 1, sql: compiled.query.text };
+}
+
+function requireDslReader(ctx: Context): void {
+  const granted = ctx.principal.kind === 'consumer' ? ctx.principal.scopes : [];
+  const ok = (['tags:read', 'tags:write', 'audiences:read', 'audiences:write'] as const).some((s) => hasAnyScope(granted, s));
+  if (!ok) throw forbidden('tags:read or audiences:read');
+}
+
+builder.queryFields((t) => ({
+  validateDsl: t.field({
+    type: DslValidationRef,
+    description: 'Checks DSL source (definitions or an expression) against the tenant catalog; errors come back as data',
+    args: { source: t.arg.string({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      requireDslReader(ctx);
+      return validateDsl(args.source, await dslCatalog(ctx));
+    },
+  }),
+  previewAudience: t.field({
+    type: AudiencePreviewRef,
+    description: 'Evaluates a boolean expression over all members at asOf (default now): count, a sample and the SQL. DSL_ERROR on bad source',
+    args: { expression: t.arg.string({ required: true }), asOf: t.arg({ type: 'DateTime' }), sample: t.arg.int({ description: 'default 10, at most 100' }) },
+    resolve: async (_root, args, ctx) => {
+      const granted = ctx.principal.kind === 'consumer' ? ctx.principal.scopes : [];
+      if (!hasAnyScope(granted, 'audiences:read') && !hasAnyScope(granted, 'audiences:write')) throw forbidden('audiences:read');
+      const sample = pageSize(args.sample ?? 10, 'sample');
+      const f = await memberFilter(ctx, args.expression, args.asOf ?? new Date(), 'expression');
+      const r = await ctx.db.query<MemberRow & { total: number }>(
+        `with f as (${f.text}), s as (select distinct member_id from f)
+         select ${MEMBER_COLUMNS}, n.total from (select count(*)::int as total from s) n
+           left join lateral (select m.* from members m where m.tenant_id = $1 and m.member_id in (select member_id from s)
+                               order by m.member_id limit $${f.next}) m on true`,
+        [...f.values, sample]);
+      return { count: r.rows[0]?.total ?? 0, sample: r.rows.filter((row) => row.member_id !== null), sql: f.sql };
+    },
+  }),
+}));
