@@ -13,7 +13,9 @@ import type { Logger } from './logger.js';
 import { ChangeHub } from '../connectors/changes/change-hub.js';
 import type { Services } from '../resolvers/context.js';
 import { serveIde } from './ide.js';
+import { handleCollect, isCollectPath } from '../connectors/collect/segment.js';
 import { argumentNamesPlugin } from './argument-errors.js';
+import { createGovernance, costExtension, type Governance, type GovernanceOptions } from './plugins/index.js';
 
 export interface GatewayOptions {
   pools: Pools;
@@ -21,22 +23,27 @@ export interface GatewayOptions {
   development: boolean;
   /** Test hook: the text of every SQL statement a GraphQL request runs. */
   onStatement?: (text: string) => void;
+  /** Cost and rate limits, stores, usage flush interval (gateway/plugins). */
+  governance?: GovernanceOptions;
 }
 
 export interface Gateway {
   server: http.Server;
   metrics: GatewayMetrics;
+  governance: Governance;
   listen(port: number, host?: string): Promise<number>;
   /** Stops accepting, finishes in-flight requests, closes websockets with a reason. */
   stop(reason?: string): Promise<void>;
 }
 
-const MAX_BODY = 1024 * 1024;
+// importOrders takes 5,000 rows per call (graphql-contract.md): about 2 MB of JSON with items.
+const MAX_BODY = 16 * 1024 * 1024;
 
 /** One HTTP server: /graphql (POST, GET, websocket), /healthz, /readyz, /metrics. */
 export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const schema = buildSchema();
   const metrics = new GatewayMetrics();
+  const governance = await createGovernance({ pools: opts.pools, metrics, log: opts.log, options: opts.governance });
   const apollo = new ApolloServer<Context>({
     schema,
     formatError: errorFormatter(opts.log, opts.development),
@@ -45,7 +52,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     // for a cross-site request to ride on, and the contract allows plain GET queries.
     csrfPrevention: false,
     introspection: true,
-    plugins: [argumentNamesPlugin()],
+    parseOptions: { maxTokens: governance.limits.maxTokens },
+    plugins: [argumentNamesPlugin(), ...governance.plugins],
   });
   await apollo.start();
   const changes = new ChangeHub(opts.pools.appConnection);
@@ -58,7 +66,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       if (!res.headersSent) send(res, 500, 'application/json', '{"error":"internal"}');
     });
   });
-  const ws: WebsocketGateway = attachWebsocket(server, schema, opts.pools.app, services, opts.log);
+  const ws: WebsocketGateway = attachWebsocket(server, schema, opts.pools.app, services, opts.log, governance);
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://gateway');
@@ -68,16 +76,17 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     if (path === '/readyz') return ready(opts.pools.admin, res);
     if (path === '/metrics') return send(res, 200, metrics.registry.contentType, await metrics.registry.metrics());
     if (serveIde(req, res, url)) return;
+    if (isCollectPath(path)) return handleCollect(req, res, opts.pools.app);
     if (path !== '/graphql') return send(res, 404, 'application/json', '{"error":"not found"}');
     if (req.method !== 'GET' && req.method !== 'POST') return send(res, 405, 'application/json', '{"error":"method not allowed"}');
     const body = req.method === 'POST' ? await readJson(req) : undefined;
-    if (body && 'error' in body) return send(res, body.status, 'application/json', JSON.stringify({ errors: [{ message: body.error, extensions: { code: 'BAD_USER_INPUT' } }] }));
+    if (body && 'error' in body) return send(res, body.status, 'application/json', JSON.stringify({ errors: [{ message: body.error, extensions: { code: 'BAD_USER_INPUT' } }], extensions: { cost: costExtension(undefined) } }));
     const headers = new HeaderMap();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
     let scope: RequestScope | undefined;
     const started = process.hrtime.bigint();
     try {
-      const response = await apollo.executeHTTPGraphQLRequest({
+      const executed = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method, headers, search: url.search, body: body?.value },
         context: async () => {
           scope = await openRequestScope(req.headers.authorization, { pool: opts.pools.app, services, onStatement: opts.onStatement });
@@ -85,8 +94,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         },
       });
       await scope?.finish(true);
-      const consumer = scope?.context.principal.kind === 'consumer' ? scope.context.principal.consumerName : 'anonymous';
-      metrics.latency.observe({ consumer }, Number(process.hrtime.bigint() - started) / 1e9);
+      const response = await governance.complete(scope?.context, executed, started);
       for (const [k, v] of response.headers) res.setHeader(k, v);
       res.statusCode = response.status ?? 200;
       if (response.body.kind === 'complete') {
@@ -103,6 +111,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   return {
     server,
     metrics,
+    governance,
     listen: (port, host = '0.0.0.0') =>
       new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -113,6 +122,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       server.closeIdleConnections();
       await ws.close(reason);
       await apollo.stop();
+      await governance.stop();
       await changes.stop();
       await closed;
     },

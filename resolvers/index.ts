@@ -11,6 +11,7 @@ import './event.js';
 import './tag.js';
 import './audience.js';
 import './dsl-queries.js';
+import './governance.js';
 
 let schema: GraphQLSchema | undefined;
 

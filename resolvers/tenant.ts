@@ -3,8 +3,9 @@ import { requireScope, tenantOf } from './guards.js';
 import { parseId } from './ids.js';
 import { TenantRef } from './viewer.js';
 import { badInput, forbidden } from '../gateway/errors.js';
-import { createTenant, issueToken, revokeToken, type IssuedToken } from '../tenants/tokens.js';
+import { createTenant, issueToken, revokeToken, TenantExistsError, type IssuedToken } from '../tenants/tokens.js';
 import { scopeErrors } from '../tenants/scopes.js';
+import { noteAudit } from '../tenants/audit.js';
 
 const CreateTenantPayload = builder.objectRef<{ tenant: { id: string; name: string }; adminToken: string }>('CreateTenantPayload').implement({
   fields: (t) => ({
@@ -19,6 +20,7 @@ const IssueTokenPayload = builder.objectRef<IssuedToken>('IssueTokenPayload').im
     token: t.exposeString('token', { description: 'shown once; stored hashed' }),
     consumer: t.exposeString('consumer'),
     scopes: t.exposeStringList('scopes'),
+    ratePerMinute: t.exposeInt('ratePerMinute', { description: 'cost points per minute' }),
   }),
 });
 
@@ -29,17 +31,22 @@ builder.mutationFields((t) => ({
     type: CreateTenantPayload,
     description: 'Platform root token only; returns the new tenant and its admin token',
     args: { name: t.arg.string({ required: true }) },
-    resolve: async (_root, { name }, ctx) => {
+    resolve: async (_root, { name }, ctx, info) => {
       if (ctx.principal.kind !== 'root') throw forbidden('platform root token');
       if (!NAME_RE.test(name)) throw badInput('argument "name" must be 1-100 letters, digits, spaces, "_", "-" or "."', 'name');
-      const exists = await ctx.db.query('select 1 from tenants where name = $1', [name]).catch(() => ({ rowCount: 0 }));
-      if (exists.rowCount) throw badInput(`a tenant named "${name}" exists`, 'name');
-      const { tenantId, adminToken } = await createTenant(ctx.db, name);
-      return { tenant: { id: tenantId, name }, adminToken };
+      try {
+        const { tenantId, adminToken } = await createTenant(ctx.db, name);
+        noteAudit(ctx, String(info.path.key), { tenantId, target: `tenant:${tenantId}` });
+        return { tenant: { id: tenantId, name }, adminToken };
+      } catch (err) {
+        if (err instanceof TenantExistsError) throw badInput(`a tenant named "${name}" exists`, 'name');
+        throw err;
+      }
     },
   }),
   issueToken: t.field({
     type: IssueTokenPayload,
+    description: 'Admin scope; issues a token for a consumer (created on first use). The secret is shown once and stored as its SHA-256',
     args: {
       consumer: t.arg.string({ required: true }),
       scopes: t.arg.stringList({ required: true }),
@@ -58,9 +65,13 @@ builder.mutationFields((t) => ({
   }),
   revokeToken: t.boolean({
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => {
+    description: 'Revokes a token of the tenant: its next request gets UNAUTHENTICATED on every gateway process and its websockets close with 4403; false when no active token has this id',
+    resolve: async (_root, args, ctx, info) => {
       requireScope(ctx, 'admin');
-      return revokeToken(ctx.db, tenantOf(ctx), parseId(args.id, 'id'));
+      const id = parseId(args.id, 'id');
+      const before = await revokeToken(ctx.db, tenantOf(ctx), id);
+      noteAudit(ctx, String(info.path.key), { target: `token:${id}`, before: before && { consumer: before.consumer_name, status: before.status, scopes: before.scopes } });
+      return before !== null;
     },
   }),
 }));

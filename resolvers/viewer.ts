@@ -11,7 +11,7 @@ export const TenantRef = builder.objectRef<{ id: string; name: string }>('Tenant
   }),
 });
 
-const ViewerRef = builder.objectRef<ConsumerPrincipal>('Viewer').implement({
+export const ViewerRef = builder.objectRef<ConsumerPrincipal>('Viewer').implement({
   description: "The calling token's consumer, tenant and scopes",
   fields: (t) => ({
     tenant: t.field({ type: TenantRef, resolve: (p) => ({ id: p.tenantId, name: p.tenantName }) }),

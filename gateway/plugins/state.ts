@@ -1,0 +1,30 @@
+import type { Principal } from '../../tenants/auth.js';
+import type { RequestBudget } from '../../tenants/rate-limit.js';
+import type { Analysis } from './analyze.js';
+
+/** What the governance plugins learn about one request, keyed by its context object. */
+export interface RequestState {
+  analysis?: Analysis;
+  /** The budget after this request's charge (or the refusal). */
+  budget?: RequestBudget;
+  /** The operation passed every check and went on to execute. */
+  executed: boolean;
+  /** willSendResponse ran: the response carries extensions.cost and was counted in metrics. */
+  responded: boolean;
+  operation?: 'query' | 'mutation' | 'subscription';
+}
+
+const states = new WeakMap<object, RequestState>();
+
+/** The state of the request whose context is `ctx` (created on first use). */
+export function stateOf(ctx: object): RequestState {
+  let s = states.get(ctx);
+  if (!s) states.set(ctx, (s = { executed: false, responded: false }));
+  return s;
+}
+
+/** The consumer label of metrics: 'tenant/consumer' (consumer names repeat across tenants). */
+export function consumerLabel(p: Principal | undefined): string {
+  if (!p) return 'anonymous';
+  return p.kind === 'root' ? 'platform-root' : `${p.tenantName}/${p.consumerName}`;
+}
