@@ -1,6 +1,7 @@
 /**
  * The candidate closest to `word` by edit distance (case-insensitive), when it is close enough to be
- * a plausible misspelling: at most one edit for short words, a third of the length for longer ones.
+ * a plausible misspelling: at most one edit for short words, a third of the length for longer ones;
+ * a word that begins the other (`churn`, `churned`) counts as one edit.
  */
 export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
   const w = word.toLowerCase();
@@ -9,7 +10,9 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
   let bestDistance = Infinity;
   for (const c of candidates) {
     if (c === word) continue;
-    const d = distance(w, c.toLowerCase(), limit);
+    const lc = c.toLowerCase();
+    const prefix = w.length >= 3 && (lc.startsWith(w) || w.startsWith(lc));
+    const d = prefix ? Math.min(1, distance(w, lc, limit)) : distance(w, lc, limit);
     if (d > limit) continue;
     if (d < bestDistance || (d === bestDistance && best !== undefined && c < best)) {
       best = c;

@@ -3,10 +3,11 @@ import { requireScope, tenantOf } from './guards.js';
 import { MemberRef } from './member.js';
 import { pageSize } from './connection.js';
 import { MEMBER_COLUMNS, type MemberRow } from './rows.js';
-import { bindQuery, compileFilter, typeFromString, validateDsl, type Catalog, type CompiledQuery, type DslError, type DslValidation } from '../dsl/index.js';
+import { bindQuery, compileFilter, validateDsl, type Catalog, type CompiledQuery, type DslError, type DslValidation } from '../dsl/index.js';
 import { hasAnyScope } from '../tenants/scopes.js';
 import { ErrorCode, forbidden, safeError } from '../gateway/errors.js';
 import type { Context } from './context.js';
+import { loadCatalog } from '../connectors/tags/catalog.js';
 
 /**
  * The language in GraphQL: validateDsl (errors as data), previewAudience (count, sample, SQL) and
@@ -69,28 +70,7 @@ const catalogs = new WeakMap<Context, Promise<Catalog>>();
 export function dslCatalog(ctx: Context): Promise<Catalog> {
   let catalog = catalogs.get(ctx);
   if (!catalog) {
-    catalog = ctx.db.query<{ kind: 'tag' | 'audience'; name: string; value_type: string | null; batch_only: boolean; dependencies: string[] | null }>(
-      `select 'tag' as kind, d.name, v.value_type, v.batch_only, v.dependencies from tag_definitions d
-         join tag_versions v on v.tenant_id = d.tenant_id and v.name = d.name and v.version = coalesce(d.published_version, d.current_version)
-        where d.tenant_id = $1 and d.status <> 'deprecated'
-       union all
-       select 'audience', a.name, null, false, v.dependencies from audiences a
-         left join audience_versions v on v.tenant_id = a.tenant_id and v.name = a.name and v.version = a.current_version
-        where a.tenant_id = $1 and a.status <> 'deprecated'`,
-      [tenantOf(ctx)],
-    ).then((r) => {
-      const c: Catalog = { tags: new Map(), audiences: new Set(), audienceDetails: new Map() };
-      for (const row of r.rows) {
-        if (row.kind === 'audience') {
-          c.audiences.add(row.name);
-          c.audienceDetails!.set(row.name, { dependencies: row.dependencies ?? [] });
-          continue;
-        }
-        const type = typeFromString(row.value_type ?? '');
-        if (type) c.tags.set(row.name, { type, batchOnly: row.batch_only, dependencies: row.dependencies ?? [] });
-      }
-      return c;
-    });
+    catalog = loadCatalog(ctx.db, tenantOf(ctx));
     catalogs.set(ctx, catalog);
   }
   return catalog;
