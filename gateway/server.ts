@@ -13,6 +13,7 @@ import type { Logger } from './logger.js';
 import { ChangeHub } from '../connectors/changes/change-hub.js';
 import type { Services } from '../resolvers/context.js';
 import { serveIde } from './ide.js';
+import { handleCollect, isCollectPath } from '../connectors/collect/segment.js';
 import { argumentNamesPlugin } from './argument-errors.js';
 import { createGovernance, costExtension, type Governance, type GovernanceOptions } from './plugins/index.js';
 
@@ -35,7 +36,8 @@ export interface Gateway {
   stop(reason?: string): Promise<void>;
 }
 
-const MAX_BODY = 1024 * 1024;
+// importOrders takes 5,000 rows per call (graphql-contract.md): about 2 MB of JSON with items.
+const MAX_BODY = 16 * 1024 * 1024;
 
 /** One HTTP server: /graphql (POST, GET, websocket), /healthz, /readyz, /metrics. */
 export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
@@ -74,6 +76,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     if (path === '/readyz') return ready(opts.pools.admin, res);
     if (path === '/metrics') return send(res, 200, metrics.registry.contentType, await metrics.registry.metrics());
     if (serveIde(req, res, url)) return;
+    if (isCollectPath(path)) return handleCollect(req, res, opts.pools.app);
     if (path !== '/graphql') return send(res, 404, 'application/json', '{"error":"not found"}');
     if (req.method !== 'GET' && req.method !== 'POST') return send(res, 405, 'application/json', '{"error":"method not allowed"}');
     const body = req.method === 'POST' ? await readJson(req) : undefined;

@@ -10,6 +10,7 @@ import './order.js';
 import './event.js';
 import './tag.js';
 import './audience.js';
+import './ingest.js';
 import './dsl-queries.js';
 import './governance.js';
 

@@ -1,0 +1,167 @@
+import { ClaimConflict, type Queryable } from '../ingest/db.js';
+import { keyString, type IdentityKey } from './keys.js';
+import { mergeInto } from './merge.js';
+import { planResolution, type KnownMember } from './plan.js';
+
+/** One record to resolve: its identities, and what a member it creates starts with. */
+export interface ResolveRecord {
+  keys: IdentityKey[];
+  /** The channel the record came from (identities.channel, members.registered_channel). */
+  channel: string | null;
+  /** registered_at of a member this record creates (the order's or event's time). */
+  seenAt: Date | null;
+}
+
+/** Where each record of a batch belongs. */
+export interface Resolution {
+  /** Per record: its member id, or null when the record must wait (held). */
+  members: Array<string | null>;
+  /** Per record: it created a member or linked an unknown identity. */
+  changed: boolean[];
+  /** Members this batch created. */
+  created: Set<string>;
+  /** keyString of every identity this batch linked (held records carrying them can attach now). */
+  linked: string[];
+}
+
+/**
+ * Resolves the identities of a batch to members in the open transaction (see planResolution for the
+ * rules), creating, linking and merging as planned. Concurrency: the stored members found are locked
+ * FOR KEY SHARE (a concurrent merge cannot delete them under us), the look-up is repeated until it is
+ * stable under those locks, and new identities are inserted sorted with ON CONFLICT DO NOTHING: an
+ * identity that a concurrent import linked first makes the insert wait for that import's commit and
+ * then come back short, which throws ClaimConflict so that the caller re-runs the batch from its
+ * savepoint (withRetry) and attaches to the member the other import created. So parallel imports of
+ * the same phone never create two members.
+ */
+export async function resolveIdentities(db: Queryable, tenantId: string, records: ResolveRecord[]): Promise<Resolution> {
+  const keys = uniqueKeys(records);
+  const known = await lookupLocked(db, tenantId, keys);
+  const plan = planResolution(records, known);
+
+  const ids = new Map<string, string>();
+  for (const m of known.values()) ids.set(`m:${m.memberId}`, m.memberId);
+  const created = new Set<string>();
+  if (plan.creates.length > 0) {
+    const contact = new Map<string, { phone?: string; email?: string }>();
+    for (const l of plan.links) {
+      if (l.key.kind !== 'PHONE' && l.key.kind !== 'EMAIL') continue;
+      const c = contact.get(plan.root(l.node)) ?? {};
+      if (l.key.kind === 'PHONE') c.phone ??= l.key.value;
+      else c.email ??= l.key.value;
+      contact.set(plan.root(l.node), c);
+    }
+    const seeds = plan.creates.map((c, i) => {
+      const rec = records[c.record];
+      return {
+        i,
+        registered_at: rec.seenAt?.toISOString() ?? null,
+        registered_channel: rec.channel,
+        phone: contact.get(c.node)?.phone ?? null,
+        email: contact.get(c.node)?.email ?? null,
+      };
+    });
+    const r = await db.query(
+      `with r as (select r.i, nextval(pg_get_serial_sequence('members', 'member_id')) as id, r.registered_at,
+                         r.registered_channel, r.phone, r.email
+                    from json_to_recordset($2::json) as r(i int, registered_at timestamptz, registered_channel text, phone text, email text)),
+            ins as (insert into members (tenant_id, member_id, registered_at, registered_channel, phone, email)
+                    select $1, id, coalesce(registered_at, now()), registered_channel, phone, email from r)
+       select i, id from r`,
+      [tenantId, JSON.stringify(seeds)],
+    );
+    for (const row of r.rows) {
+      ids.set(plan.creates[row.i].node, row.id);
+      created.add(row.id);
+    }
+  }
+  const memberOf = (node: string) => ids.get(plan.root(node))!;
+
+  if (plan.links.length > 0) {
+    const links = plan.links
+      .map((l) => ({ kind: l.key.kind, value: l.key.value, member_id: memberOf(l.node), channel: records[l.record].channel }))
+      .sort((a, b) => (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+    // Sorted, so two imports claiming overlapping identities wait on each other in one order, not in a cycle.
+    const ins = await db.query(
+      `insert into identities (tenant_id, kind, value, member_id, channel)
+       select $1, r.kind, r.value, r.member_id, r.channel
+         from json_to_recordset($2::json) as r(kind text, value text, member_id bigint, channel text)
+        order by r.kind, r.value
+       on conflict (tenant_id, kind, value) do nothing
+       returning kind`,
+      [tenantId, JSON.stringify(links)],
+    );
+    if (ins.rows.length !== links.length) throw new ClaimConflict(links.length - ins.rows.length);
+    await fillContactColumns(db, tenantId, links.filter((l) => !created.has(l.member_id)));
+  }
+
+  for (const m of plan.merges) {
+    await mergeInto(db, tenantId, m.survivorId, m.mergedId, `import: one record carried identities of both members`);
+  }
+  return {
+    members: plan.targets.map((t) => (t === null ? null : memberOf(t))),
+    changed: plan.changed,
+    created,
+    linked: plan.links.map((l) => keyString(l.key)),
+  };
+}
+
+function uniqueKeys(records: ResolveRecord[]): IdentityKey[] {
+  const seen = new Map<string, IdentityKey>();
+  for (const r of records) for (const k of r.keys) seen.set(keyString(k), k);
+  return [...seen.values()];
+}
+
+/**
+ * Stored identities among `keys`, with their members locked FOR KEY SHARE (lowest id first). A member
+ * deleted by a concurrent merge while we waited for its lock drops out of the locked result, so the
+ * look-up is repeated, unlocked, and compared: when both agree every member found is locked and stays.
+ */
+async function lookupLocked(db: Queryable, tenantId: string, keys: IdentityKey[]): Promise<Map<string, KnownMember>> {
+  const params = [tenantId, keys.map((k) => k.kind), keys.map((k) => k.value)];
+  const locked = new Map<string, KnownMember>();
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const r = await db.query(
+      `select i.kind, i.value, m.member_id, m.registered_at
+         from unnest($2::text[], $3::text[]) as k(kind, value)
+         join identities i on i.tenant_id = $1 and i.kind = k.kind and i.value = k.value
+         join members m on m.tenant_id = $1 and m.member_id = i.member_id
+        order by m.member_id
+          for key share of m`,
+      params,
+    );
+    for (const row of r.rows) locked.set(`${row.kind}:${row.value}`, { memberId: row.member_id, registeredAt: row.registered_at });
+    const check = await db.query(
+      `select i.kind, i.value, i.member_id
+         from unnest($2::text[], $3::text[]) as k(kind, value)
+         join identities i on i.tenant_id = $1 and i.kind = k.kind and i.value = k.value`,
+      params,
+    );
+    const current = new Map<string, string>(check.rows.map((row) => [`${row.kind}:${row.value}`, row.member_id]));
+    const stable = current.size === r.rows.length && r.rows.every((row) => current.get(`${row.kind}:${row.value}`) === row.member_id);
+    if (stable) {
+      return new Map(r.rows.map((row) => [`${row.kind}:${row.value}`, locked.get(`${row.kind}:${row.value}`)!]));
+    }
+  }
+  throw new ClaimConflict(0);
+}
+
+/** A stored member that gains a PHONE or EMAIL identity gets it as members.phone / email when empty. */
+async function fillContactColumns(db: Queryable, tenantId: string, links: Array<{ kind: string; value: string; member_id: string }>) {
+  const byMember = new Map<string, { member_id: string; phone: string | null; email: string | null }>();
+  for (const l of links) {
+    if (l.kind !== 'PHONE' && l.kind !== 'EMAIL') continue;
+    const m = byMember.get(l.member_id) ?? { member_id: l.member_id, phone: null, email: null };
+    if (l.kind === 'PHONE') m.phone ??= l.value;
+    else m.email ??= l.value;
+    byMember.set(l.member_id, m);
+  }
+  if (byMember.size === 0) return;
+  await db.query(
+    `update members m set phone = coalesce(m.phone, r.phone), email = coalesce(m.email, r.email), updated_at = now()
+       from json_to_recordset($2::json) as r(member_id bigint, phone text, email text)
+      where m.tenant_id = $1 and m.member_id = r.member_id
+        and ((m.phone is null and r.phone is not null) or (m.email is null and r.email is not null))`,
+    [tenantId, JSON.stringify([...byMember.values()])],
+  );
+}

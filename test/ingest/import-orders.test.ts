@@ -1,0 +1,95 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { ingestHarness, IMPORT_ORDERS, order, type IngestHarness } from './harness.js';
+import { issueTestToken } from '../support/gateway.js';
+
+let h: IngestHarness;
+
+beforeAll(async () => {
+  h = await ingestHarness();
+});
+
+describe('importOrders', () => {
+  it('stores orders and items, creates one member per phone, and queues the members as dirty', async () => {
+    const r = await h.ok(IMPORT_ORDERS, { orders: [order('A-1', '13800000001'), order('A-2', '+86 138-0000-0001'), order('A-3', '13800000002')] });
+    expect(r.importOrders).toEqual({ accepted: 3, duplicates: 0, held: 0, rejected: [] });
+    const rows = await h.sql(
+      `select o.channel, o.channel_order_id, o.status, o.amount, o.discount, i.kind, i.value, m.phone, m.registered_channel
+         from orders o join identities i on i.tenant_id = o.tenant_id and i.member_id = o.member_id
+         join members m on m.tenant_id = o.tenant_id and m.member_id = o.member_id
+        where o.tenant_id = $1 and o.channel_order_id like 'A-%' order by o.channel_order_id`, [h.tenantId]);
+    expect(rows).toEqual([
+      { channel: 'tmall', channel_order_id: 'A-1', status: 'paid', amount: '199.50', discount: '10.00', kind: 'PHONE', value: '13800000001', phone: '13800000001', registered_channel: 'tmall' },
+      { channel: 'tmall', channel_order_id: 'A-2', status: 'paid', amount: '199.50', discount: '10.00', kind: 'PHONE', value: '13800000001', phone: '13800000001', registered_channel: 'tmall' },
+      { channel: 'tmall', channel_order_id: 'A-3', status: 'paid', amount: '199.50', discount: '10.00', kind: 'PHONE', value: '13800000002', phone: '13800000002', registered_channel: 'tmall' },
+    ]);
+    const items = await h.sql(`select sku, product_name, category, quantity, price from order_items i join orders o using (tenant_id, order_id)
+                                where o.tenant_id = $1 and o.channel_order_id = 'A-1'`, [h.tenantId]);
+    expect(items).toEqual([{ sku: 'SKU-1', product_name: '苹果', category: 'fruit', quantity: 2, price: '99.75' }]);
+    const dirty = await h.sql(`select d.collections from dirty_members d join identities i using (tenant_id, member_id)
+                                where d.tenant_id = $1 and i.value = '13800000001'`, [h.tenantId]);
+    expect(dirty).toEqual([{ collections: ['items', 'orders'] }]);
+  });
+
+  it('counts an identical re-import as duplicates and updates a changed order in place', async () => {
+    const again = await h.ok(IMPORT_ORDERS, { orders: [order('A-1', '13800000001'), order('A-3', '13800000002', { status: 'REFUNDED', items: [] })] });
+    expect(again.importOrders).toEqual({ accepted: 1, duplicates: 1, held: 0, rejected: [] });
+    const rows = await h.sql(`select channel_order_id, status, (select count(*)::int from order_items i where i.tenant_id = o.tenant_id and i.order_id = o.order_id) as items
+                                from orders o where tenant_id = $1 and channel_order_id in ('A-1', 'A-3') order by 1`, [h.tenantId]);
+    expect(rows).toEqual([{ channel_order_id: 'A-1', status: 'paid', items: 1 }, { channel_order_id: 'A-3', status: 'refunded', items: 0 }]);
+    expect((await h.sql('select count(*)::int as n from members where tenant_id = $1', [h.tenantId]))[0].n).toBe(2);
+  });
+
+  it('rejects bad rows with their index and the field, stores the good rows, and leaves nothing of a bad row', async () => {
+    const r = await h.ok(IMPORT_ORDERS, { orders: [
+      order('B-0', '13800000010'),
+      order('B-1', '13800000011', { amount: -1 }),
+      order('B-2', '12345'),
+      order('B-3', '13800000013', { items: [{ sku: 'X', quantity: 0, price: 1 }] }),
+      order('B-4', null),
+      order('B-5', '13800000015', { channelOrderId: '  ' }),
+      order('B-6', '13800000016'),
+    ] });
+    expect(r.importOrders.accepted).toBe(2);
+    expect(r.importOrders.rejected).toEqual([
+      { index: 1, message: 'orders[1].amount: must be >= 0' },
+      { index: 2, message: 'orders[2].identities[0].value: is not a phone number (11-digit mainland mobile or +country number): "12345"' },
+      { index: 3, message: 'orders[3].items[0].quantity: must be a positive integer' },
+      { index: 4, message: 'orders[4].identities: at least one identity { kind, value } is required' },
+      { index: 5, message: 'orders[5].channelOrderId: is required' },
+    ]);
+    const stored = await h.sql(`select channel_order_id from orders where tenant_id = $1 and channel_order_id like 'B-%' order by 1`, [h.tenantId]);
+    expect(stored.map((s) => s.channel_order_id)).toEqual(['B-0', 'B-6']);
+    const strays = await h.sql(`select value from identities where tenant_id = $1 and value in ('13800000011', '13800000013', '13800000015')`, [h.tenantId]);
+    expect(strays).toEqual([]);
+  });
+
+  it('takes at most 5000 rows per call', async () => {
+    const rows = Array.from({ length: 5001 }, (_, i) => order(`C-${i}`, '13800000020'));
+    const r = await h.gw.graphql(IMPORT_ORDERS, { orders: rows }, h.token);
+    expect(r.body.errors?.[0]).toMatchObject({ message: 'argument "orders" has 5001 rows; at most 5000 per call', extensions: { code: 'BAD_USER_INPUT' } });
+    expect(await h.sql(`select 1 from orders where tenant_id = $1 and channel_order_id like 'C-%'`, [h.tenantId])).toEqual([]);
+  });
+
+  it('needs the ingest scope', async () => {
+    const reader = await issueTestToken(h.db, h.tenantId, 'reader', ['members:read']);
+    const r = await h.gw.graphql(IMPORT_ORDERS, { orders: [order('D-1', '13800000030')] }, reader);
+    expect(r.body.errors?.[0]).toMatchObject({ message: 'missing scope ingest', extensions: { code: 'FORBIDDEN' } });
+  });
+
+  it('never creates two members for one phone when parallel imports overlap', async () => {
+    const phones = Array.from({ length: 12 }, (_, i) => `1390000${String(i).padStart(4, '0')}`);
+    const batches = Array.from({ length: 5 }, (_, b) =>
+      Array.from({ length: 40 }, (_, i) => order(`P-${b}-${i}`, phones[(i * 7 + b * 3) % phones.length])));
+    const results = await Promise.all(batches.map((orders) => h.ok(IMPORT_ORDERS, { orders })));
+    for (const r of results) expect(r.importOrders).toMatchObject({ accepted: 40, rejected: [] });
+    const perPhone = await h.sql(
+      `select i.value, count(distinct i.member_id)::int as members,
+              (select count(*)::int from orders o where o.tenant_id = i.tenant_id and o.member_id = i.member_id and o.channel_order_id like 'P-%') as orders
+         from identities i where i.tenant_id = $1 and i.value = any($2) group by i.tenant_id, i.value, i.member_id order by 1`, [h.tenantId, phones]);
+    expect(perPhone.map((p) => p.value)).toEqual(phones);
+    expect(perPhone.every((p) => p.members === 1)).toBe(true);
+    expect(perPhone.reduce((n, p) => n + p.orders, 0)).toBe(200);
+    const members = await h.sql(`select count(*)::int as n from members m where m.tenant_id = $1 and m.phone = any($2)`, [h.tenantId, phones]);
+    expect(members[0].n).toBe(phones.length);
+  });
+});
