@@ -1,0 +1,52 @@
+import { afterAll } from 'vitest';
+import { createGateway } from '../../gateway/server.js';
+import { createLogger } from '../../gateway/logger.js';
+import type { GovernanceOptions } from '../../gateway/plugins/index.js';
+import type { TestDatabase } from '../support/db.js';
+import type { GraphQLResponse, TestGateway } from '../support/gateway.js';
+
+/** startTestGateway with governance options (limits, a replacement shared store, flush interval). */
+export async function startGovernedGateway(db: TestDatabase, governance: GovernanceOptions = {}): Promise<TestGateway> {
+  const statements: string[] = [];
+  const gateway = await createGateway({
+    pools: db,
+    log: createLogger(process.env.LOG_LEVEL ?? 'silent'),
+    development: false,
+    onStatement: (text) => statements.push(text),
+    governance: { flushIntervalMs: 3_600_000, ...governance },
+  });
+  const port = await gateway.listen(0, '127.0.0.1');
+  const url = `http://127.0.0.1:${port}/graphql`;
+  afterAll(() => gateway.stop());
+  return {
+    gateway,
+    url,
+    statements,
+    graphql: (query, variables, token) => post(url, { query, variables }, token),
+  };
+}
+
+/** POSTs any JSON body (a batch, a document without variables, ...) to a gateway. */
+export async function post<T = any>(url: string, body: unknown, token?: string, raw = false): Promise<GraphQLResponse<T>> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: raw ? (body as string) : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: GraphQLResponse<T>['body'];
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = { errors: [{ message: `not JSON: ${text.slice(0, 200)}` }] };
+  }
+  return { status: res.status, headers: res.headers, body: parsed };
+}
+
+/** The error codes of a response, in order. */
+export const codes = (r: GraphQLResponse<unknown>) => (r.body.errors ?? []).map((e) => e.extensions?.code);
+
+/** Sets a token's rate plan directly (tests that make many requests with one token). */
+export async function setRate(db: TestDatabase, tenantId: string, ratePerMinute: number): Promise<void> {
+  await db.admin.query('update tokens set rate_per_minute = $2 where tenant_id = $1', [tenantId, ratePerMinute]);
+}
