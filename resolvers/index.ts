@@ -13,6 +13,9 @@ import './audience.js';
 import './ingest.js';
 import './dsl-queries.js';
 import './governance.js';
+import './tag-lifecycle.js';
+import './audience-lifecycle.js';
+import './refresh.js';
 
 let schema: GraphQLSchema | undefined;
 
