@@ -11,6 +11,7 @@ import { importChannelOrders } from '../connectors/channels/index.js';
 import { withRetry } from '../connectors/ingest/db.js';
 import { mergeInto, MergeError } from '../connectors/identity/merge.js';
 import { unmergeMember } from '../connectors/identity/unmerge.js';
+import './ingest-upstream.js';
 
 /** One identity of a member: `(kind, value)` is unique per tenant. */
 export const IdentityInput = builder.inputType('IdentityInput', {

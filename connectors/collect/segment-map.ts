@@ -27,12 +27,12 @@ function identitiesOf(m: Msg): Array<{ kind: string; value: unknown }> {
 }
 
 /**
- * The channel of an event: `context.channel` or `properties.channel` when it names a Channel
+ * The channel of an event: `context.channel`, `properties.channel` or `channel` when it names a Channel
  * (`wechat_mp`, `app`, ...); otherwise web for page calls and messages with context.page, app for
  * screen calls and messages from a mobile app (context.app / context.device); otherwise none.
  */
 function channelOf(m: Msg, type: string): string | null {
-  for (const c of [m.context?.channel, m.properties?.channel]) {
+  for (const c of [m.context?.channel, m.properties?.channel, m.channel]) {
     if (typeof c === 'string' && (CHANNELS as readonly string[]).includes(c.toLowerCase())) return c.toLowerCase();
   }
   if (type === 'page' || m.context?.page) return 'web';
@@ -65,6 +65,9 @@ export function mapMessage(m: unknown, path: string, endpointType?: string): Map
   const type = String(msg.type ?? endpointType ?? '').toLowerCase();
   const ids = identitiesOf(msg);
   if (ids.length === 0) return { kind: 'invalid', message: `${path}: needs userId or anonymousId` };
+  const isEvent = ['track', 'page', 'screen', 'group'].includes(type);
+  if (isEvent && (typeof msg.messageId !== 'string' || msg.messageId.trim() === '')) return { kind: 'invalid', message: `${path}.messageId: is required` };
+  if (type === 'track' && (typeof msg.event !== 'string' || msg.event.trim() === '')) return { kind: 'invalid', message: `${path}.event: is required` };
   const event = (name: unknown, properties: unknown) => ({
     kind: 'event' as const, path,
     input: { eventId: msg.messageId, name, channel: channelOf(msg, type), occurredAt: timeOf(msg), identities: ids, properties: properties ?? {} },

@@ -55,15 +55,19 @@ export function identityKey(kind: unknown, value: unknown, path: string): Identi
   if (typeof kind !== 'string' || !(IDENTITY_KINDS as readonly string[]).includes(kind)) {
     fail(`${path}.kind`, `must be one of ${IDENTITY_KINDS.join(', ')}`);
   }
-  const k = kind as IdentityKind;
-  const v = text(value, `${path}.value`);
-  if (k === 'PHONE') return { kind: k, value: normalizePhone(v, `${path}.value`) };
-  if (k === 'EMAIL') {
+  return { kind: kind as IdentityKind, value: identityValue(kind as IdentityKind, value, `${path}.value`) };
+}
+
+/** An identity value of `kind`, checked and normalised; errors name `path`. */
+export function identityValue(kind: IdentityKind, value: unknown, path: string): string {
+  const v = text(value, path);
+  if (kind === 'PHONE') return normalizePhone(v, path);
+  if (kind === 'EMAIL') {
     const e = v.toLowerCase();
-    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(e)) fail(`${path}.value`, 'is not an e-mail address');
-    return { kind: k, value: e };
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(e)) fail(path, 'is not an e-mail address');
+    return e;
   }
-  return { kind: k, value: v };
+  return v;
 }
 
 /** The identities of a record, checked, de-duplicated, in input order. */

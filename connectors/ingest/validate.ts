@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   bool, date, fail, field, int, isBlank, jsonObject, list, money, optText, optTime, text, time,
 } from './fields.js';
-import { identityKey, identityList, keyString, type IdentityKey } from '../identity/keys.js';
+import { identityList, identityValue, keyString, type IdentityKey } from '../identity/keys.js';
 
 /** Channels of data-model.md, as stored (lower-case). */
 export const CHANNELS = ['tmall', 'taobao', 'jd', 'pdd', 'vip', 'douyin', 'wechat_mp', 'app', 'web', 'pos'] as const;
@@ -171,11 +171,11 @@ export function validateMember(input: unknown, path: string): MemberRecord {
   }
   if (!isBlank(m.birthday)) f.birthday = date(m.birthday, `${path}.birthday`);
   if (!isBlank(m.phone)) {
-    f.phone = identityKey('PHONE', m.phone, path).value;
+    f.phone = identityValue('PHONE', m.phone, `${path}.phone`);
     addKey({ kind: 'PHONE', value: f.phone });
   }
   if (!isBlank(m.email)) {
-    f.email = identityKey('EMAIL', m.email, path).value;
+    f.email = identityValue('EMAIL', m.email, `${path}.email`);
     addKey({ kind: 'EMAIL', value: f.email });
   }
   if (!isBlank(m.idCard)) {
