@@ -24,10 +24,13 @@ export interface DefineAudienceResult {
 /**
  * Defines an audience from one `audience` statement, or a new version of it, in the caller's
  * transaction. An audience is live as soon as it is defined: it is published and a refresh job is
- * queued that computes its membership and logs ENTERED/EXITED changes. Refused with DSL_ERROR for a
+ * queued that computes its membership and logs ENTERED/EXITED changes (unless `queueRefresh` is
+ * false: the caller refreshes itself). Refused with DSL_ERROR for a
  * bad source, INVALID when it reads an unpublished tag or audience.
  */
-export async function defineAudience(db: Queryable, tenantId: string, source: string, actor: string): Promise<DefineAudienceResult> {
+export async function defineAudience(
+  db: Queryable, tenantId: string, source: string, actor: string, opts: { queueRefresh?: boolean } = {},
+): Promise<DefineAudienceResult> {
   const catalog = await loadCatalog(db, tenantId);
   let checked = checkDefinition(source, 'audience', catalog);
   if (checked.ok && catalog.audiences.has(checked.definition.name)) {
@@ -51,7 +54,7 @@ export async function defineAudience(db: Queryable, tenantId: string, source: st
     `insert into audience_versions (tenant_id, name, version, source, label, description, dependencies, created_by)
      values ($1, $2, $3, $4, $5, $6, $7, $8)`,
     [tenantId, def.name, version, source, def.label, def.description, def.dependencies, actor]);
-  const job = await queueJob(db, tenantId, `audience:${def.name}`, actor);
+  const job = opts.queueRefresh === false ? null : await queueJob(db, tenantId, `audience:${def.name}`, actor);
   return { name: def.name, version, created: true, job };
 }
 

@@ -83,9 +83,12 @@ export async function defineTag(db: Queryable, tenantId: string, source: string,
  * Publishes the tag's current version in the caller's transaction and queues a refresh of it (and
  * of the published definitions that read it). Refused when a tag or audience it reads is not
  * published, when the source no longer checks against today's catalog, or when the new version
- * changes the type that published dependants read. Returns the queued job.
+ * changes the type that published dependants read. Returns the queued job (null with
+ * `queueRefresh: false`, for a caller that refreshes everything itself afterwards).
  */
-export async function publishTag(db: Queryable, tenantId: string, name: string, actor: string): Promise<JobRow> {
+export async function publishTag(
+  db: Queryable, tenantId: string, name: string, actor: string, opts: { queueRefresh?: boolean } = {},
+): Promise<JobRow | null> {
   const row = (await db.query<{ current_version: number; published_version: number | null; source: string; value_type: string; old_type: string | null }>(
     `select d.current_version, d.published_version, v.source, v.value_type, p.value_type as old_type
        from tag_definitions d
@@ -107,7 +110,7 @@ export async function publishTag(db: Queryable, tenantId: string, name: string, 
     `update tag_definitions set published_version = current_version, status = 'published', batch_only = $3, updated_at = now()
       where tenant_id = $1 and name = $2`,
     [tenantId, name, def.batchOnly]);
-  return queueJob(db, tenantId, `tag:${name}`, actor);
+  return opts.queueRefresh === false ? null : queueJob(db, tenantId, `tag:${name}`, actor);
 }
 
 /**
