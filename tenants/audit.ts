@@ -1,3 +1,5 @@
+import { requestKey } from './request-key.js';
+
 /**
  * The audit log: every write and admin action, who (consumer and token), what (the mutation and a
  * summary of its arguments without secrets or bulk personal data), when, and the result when small.
@@ -90,12 +92,12 @@ const notes = new WeakMap<object, Map<string, AuditNote>>();
  * state before the change. `field` is the mutation's response key (its name unless aliased).
  */
 export function noteAudit(ctx: object, field: string, note: AuditNote): void {
-  let m = notes.get(ctx);
-  if (!m) notes.set(ctx, (m = new Map()));
+  let m = notes.get(requestKey(ctx));
+  if (!m) notes.set(requestKey(ctx), (m = new Map()));
   m.set(field, { ...m.get(field), ...note });
 }
 
 /** What resolvers noted for `field` of the request whose context is `ctx`. */
 export function auditNote(ctx: object, field: string): AuditNote | undefined {
-  return notes.get(ctx)?.get(field);
+  return notes.get(requestKey(ctx))?.get(field);
 }

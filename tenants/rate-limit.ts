@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { requestKey } from './request-key.js';
 
 /**
  * Per-token cost budgets: a token bucket whose capacity is the token's `rate_per_minute` cost points,
@@ -117,10 +118,10 @@ const requestBudgets = new WeakMap<object, RequestBudget>();
 
 /** Remembers the budget charged for the request whose context is `ctx`. */
 export function setRequestBudget(ctx: object, budget: RequestBudget): void {
-  requestBudgets.set(ctx, budget);
+  requestBudgets.set(requestKey(ctx), budget);
 }
 
 /** The budget charged for the request whose context is `ctx`, when one was charged. */
 export function requestBudget(ctx: object): RequestBudget | undefined {
-  return requestBudgets.get(ctx);
+  return requestBudgets.get(requestKey(ctx));
 }

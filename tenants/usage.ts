@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { inTenant } from './tenant-tx.js';
+import { requestKey } from './request-key.js';
 
 /**
  * Dynamic lineage and token last-used times, recorded off the request path: reads are aggregated in
@@ -162,12 +163,12 @@ const notedReads = new WeakMap<object, Set<UsageNode>>();
  * `Member.tags` resolver returned). The usage plugin adds these to what it finds in the document.
  */
 export function noteRead(ctx: object, node: UsageNode): void {
-  let set = notedReads.get(ctx);
-  if (!set) notedReads.set(ctx, (set = new Set()));
+  let set = notedReads.get(requestKey(ctx));
+  if (!set) notedReads.set(requestKey(ctx), (set = new Set()));
   set.add(node);
 }
 
 /** Nodes noted with noteRead for the request whose context is `ctx`. */
 export function readsNoted(ctx: object): ReadonlySet<UsageNode> {
-  return notedReads.get(ctx) ?? new Set();
+  return notedReads.get(requestKey(ctx)) ?? new Set();
 }

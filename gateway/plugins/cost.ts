@@ -1,4 +1,4 @@
-import { getOperationAST } from 'graphql';
+import { getOperationAST, parse, type DocumentNode } from 'graphql';
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import type { Context } from '../../resolvers/context.js';
 import type { Principal } from '../../tenants/auth.js';
@@ -37,15 +37,21 @@ export function bucketOf(p: Principal, limits: GovernanceLimits): { key: string;
     : { key: 'root', capacity: limits.rootRatePerMinute };
 }
 
+// What validation runs instead of a document that broke a limit before validation: one unknown
+// field, so graphql-js does next to no work and Apollo neither executes nor caches anything.
+const REJECTED_DOCUMENT = parse('{ __rejected_by_limits }');
+
 /**
  * Cost and rate limits, before execution:
- * - the query text's size before parsing (document store hits skip this: they were checked);
+ * - the query text's size (recorded when the source is known, reported instead of any parse error);
  * - aliases, selections, depth and cost from the document before validation, so a bomb never
- *   reaches graphql-js's validation (whose overlapping-fields rule is quadratic);
- * - the cost, with the variables, once the operation is known; then the token's bucket is charged
- *   max(1, cost): RATE_LIMITED (429, Retry-After) when it holds too few points.
+ *   reaches graphql-js's validation (whose overlapping-fields rule is quadratic): the document
+ *   validated is swapped for a one-field stand-in and the response carries the limit's error;
+ * - the cost, with the variables, once the operation is known (also for documents Apollo's
+ *   document store skipped validation for); then the token's bucket is charged max(1, cost):
+ *   RATE_LIMITED (429, Retry-After) when it holds too few points.
  * Every response then gets extensions.cost; a request refused before its cost was known (parse or
- * validation errors) is charged 1 point.
+ * validation errors, limits) is charged 1 point.
  */
 export function costPlugin(store: BucketStore, limits: GovernanceLimits): ApolloServerPlugin<Context> {
   return {
@@ -53,16 +59,16 @@ export function costPlugin(store: BucketStore, limits: GovernanceLimits): Apollo
       return {
         async didResolveSource(rc) {
           const err = checkSource(rc.source, limits);
-          // thrown errors here leave Apollo's pipeline; the gateway adds extensions.cost (governance.complete)
-          if (err) throw err;
+          if (err) stateOf(rc.contextValue).rejected = err;
         },
         async validationDidStart(rc) {
-          const op = getOperationAST(rc.document, rc.request.operationName);
-          if (!op) return;
-          const analysis = analyzeOperation(rc.schema, rc.document, op, rc.request.variables, limits);
-          stateOf(rc.contextValue).analysis = analysis;
-          const err = checkAnalysis(analysis, limits);
-          if (err) throw err;
+          const state = stateOf(rc.contextValue);
+          const op = state.rejected ? null : getOperationAST(rc.document, rc.request.operationName);
+          if (op) {
+            state.analysis = analyzeOperation(rc.schema, rc.document, op, rc.request.variables, limits);
+            state.rejected = checkAnalysis(state.analysis, limits) ?? undefined;
+          }
+          if (state.rejected) (rc as { document: DocumentNode }).document = REJECTED_DOCUMENT;
         },
         async didResolveOperation(rc) {
           const state = stateOf(rc.contextValue);
@@ -94,7 +100,11 @@ async function finishResponse(rc: GraphQLRequestContext<Context>, store: BucketS
   const body = rc.response.body;
   if (!body) return;
   const result = body.kind === 'single' ? body.singleResult : body.initialResult;
-  if (result.errors) {
+  if (state.rejected) {
+    const { http: _http, ...extensions } = state.rejected.extensions as Record<string, unknown>;
+    result.errors = [{ message: state.rejected.message, extensions }];
+    rc.response.http.status = 400;
+  } else if (result.errors) {
     const rewritten = rewriteLimitErrors(result.errors, limits);
     if (rewritten) result.errors = rewritten;
   }

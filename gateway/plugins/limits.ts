@@ -88,7 +88,7 @@ export function rateLimited(cost: number, remaining: number, retryAfter: number,
   });
 }
 
-const TOKENS_RE = /^Syntax Error: Document contains more th[ae]n (\d+) tokens/;
+const TOKENS_RE = /^Syntax Error: Document contains more th(?:an|at) (\d+) tokens/; // graphql 16 writes "more that"
 const INTROSPECTION_RE = /^Maximum introspection depth exceeded/;
 
 /**

@@ -1,6 +1,8 @@
+import type { GraphQLError } from 'graphql';
 import type { Principal } from '../../tenants/auth.js';
 import type { RequestBudget } from '../../tenants/rate-limit.js';
 import type { Analysis } from './analyze.js';
+import { requestKey } from '../../tenants/request-key.js';
 
 /** What the governance plugins learn about one request, keyed by its context object. */
 export interface RequestState {
@@ -12,14 +14,17 @@ export interface RequestState {
   /** willSendResponse ran: the response carries extensions.cost and was counted in metrics. */
   responded: boolean;
   operation?: 'query' | 'mutation' | 'subscription';
+  /** A limit broken before validation: the response carries this error instead of what Apollo found. */
+  rejected?: GraphQLError;
 }
 
 const states = new WeakMap<object, RequestState>();
 
-/** The state of the request whose context is `ctx` (created on first use). */
+/** The state of the request whose context (or a copy of it) is `ctx`, created on first use. */
 export function stateOf(ctx: object): RequestState {
-  let s = states.get(ctx);
-  if (!s) states.set(ctx, (s = { executed: false, responded: false }));
+  const key = requestKey(ctx);
+  let s = states.get(key);
+  if (!s) states.set(key, (s = { executed: false, responded: false }));
   return s;
 }
 

@@ -46,7 +46,10 @@ export async function post<T = any>(url: string, body: unknown, token?: string, 
 /** The error codes of a response, in order. */
 export const codes = (r: GraphQLResponse<unknown>) => (r.body.errors ?? []).map((e) => e.extensions?.code);
 
-/** Sets a token's rate plan directly (tests that make many requests with one token). */
-export async function setRate(db: TestDatabase, tenantId: string, ratePerMinute: number): Promise<void> {
-  await db.admin.query('update tokens set rate_per_minute = $2 where tenant_id = $1', [tenantId, ratePerMinute]);
+/** Sets the rate plan of a consumer's tokens directly (null: every token of the tenant). */
+export async function setRate(db: TestDatabase, tenantId: string, consumer: string | null, ratePerMinute: number): Promise<void> {
+  await db.admin.query(
+    `update tokens k set rate_per_minute = $3 where k.tenant_id = $1
+        and ($2::text is null or k.consumer_id = (select c.consumer_id from consumers c where c.tenant_id = $1 and c.name = $2))`,
+    [tenantId, consumer, ratePerMinute]);
 }
