@@ -28,7 +28,10 @@ export interface DefinitionReport {
   key: string;
   batches: number;
   changed: number;
+  /** Whole definition, staging (computing into the staging table) and swap (the one write transaction). */
   seconds: number;
+  stageSeconds: number;
+  swapSeconds: number;
   error?: string;
 }
 
@@ -76,7 +79,7 @@ export async function runJob(pool: pg.Pool, tenantId: string, job: JobRow, opts:
     const failed = new Set<string>();
     for (const def of defs) {
       const started = performance.now();
-      const report: DefinitionReport = { key: def.key, batches: 0, changed: 0, seconds: 0 };
+      const report: DefinitionReport = { key: def.key, batches: 0, changed: 0, seconds: 0, stageSeconds: 0, swapSeconds: 0 };
       reports.push(report);
       const blocked = def.dependencies.find((d) => failed.has(d));
       if (opts.signal?.aborted) throw new Stopped();
@@ -108,6 +111,8 @@ export async function runJob(pool: pg.Pool, tenantId: string, job: JobRow, opts:
           }
         }
         await client.query(`analyze ${STAGE}`);
+        const swapStarted = performance.now();
+        report.stageSeconds = (swapStarted - started) / 1000;
         const written = await inTenantTx(client, tenantId, async (db) => {
           await lockDefinitionExclusive(db, tenantId, def.key);
           if (def.kind === 'tag') {
@@ -118,6 +123,7 @@ export async function runJob(pool: pg.Pool, tenantId: string, job: JobRow, opts:
           return w.entered + w.exited;
         });
         report.changed = written;
+        report.swapSeconds = (performance.now() - swapStarted) / 1000;
       } catch (err) {
         if (err instanceof Stopped) throw err;
         failed.add(def.key);
