@@ -8,6 +8,8 @@ import { createPools } from '../connectors/store/pool.js';
 import { migrate } from '../connectors/store/migrate.js';
 import { ensureRootToken } from '../tenants/root-token.js';
 import { seedDemo } from '../connectors/seed/index.js';
+import { progressBars } from '../connectors/seed/progress-bar.js';
+import { installDemoDefinitions } from '../connectors/tags/demo-definitions.js';
 import { startBackgroundWork } from './background.js';
 
 /**
@@ -37,7 +39,13 @@ async function main(): Promise<void> {
   const empty = (await pools.admin.query('select not exists (select 1 from tenants) as empty')).rows[0].empty;
   if (empty && config.demo) {
     console.log('Seeding the demo tenant (10,000 members, ~60,000 orders, ~200,000 events)...');
-    const demo = await seedDemo(pools.admin);
+    const bars = progressBars();
+    const demo = await seedDemo(pools.admin, { onProgress: bars.listener }).finally(() => bars.stop());
+    const s = demo.summary;
+    console.log(`Seeded ${s.members} members, ${s.identities} identities, ${s.orders} orders, ${s.items} items, ${s.events} events in ${s.seconds.toFixed(1)} s`);
+    console.log('Defining and refreshing the demo tags and audiences (tag-dsl.md examples)...');
+    const job = await installDemoDefinitions(pools, demo.tenantId);
+    if (job.state !== 'succeeded') log.warn({ job }, 'demo definitions did not refresh');
     demoToken = demo.adminToken;
     if (database.embedded) {
       await mkdir(config.dataDir, { recursive: true });
