@@ -156,6 +156,7 @@ function aggregate(c: ExprChecker, e: A.Call, fn: AggregateFn, ctx: Context, hin
   if ((fn === 'min' || fn === 'max') && valueType && !isOrdered(valueType) && valueType.kind !== 'error') {
     return c.report(arg.value.span, CheckErrorCode.TYPE_MISMATCH, `${fn}() needs numbers, dates or times, not ${describe(valueType)}; most_frequent() works on strings`);
   }
+  if (valueType) c.analysis.types.set(arg.value, valueType);
   c.analysis.calls.set(e, {
     kind: 'aggregate', fn, source, ...(valueType ? { valueType } : {}),
     ...(where?.kind === 'where' ? { where: where.condition } : {}), ...(within?.kind === 'within' ? { within: within.duration } : {}),

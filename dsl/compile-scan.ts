@@ -39,7 +39,7 @@ export function rowOrder(w: SqlWriter, collection: CollectionName, descending: b
 /**
  * The FROM side of a compiled query: one grouped scan per collection, whatever the number of
  * aggregates over it (each aggregate is a FILTER column of the scan), and one join per tag read.
- * Every join is on (tenant_id, member_id).
+ * Every join to the members is on (tenant_id, member_id).
  */
 export class Sources {
   private readonly scans = new Map<CollectionName, Scan>();
@@ -72,10 +72,18 @@ export class Sources {
     return alias;
   }
 
+  /**
+   * The grouped scans, as materialised common table expressions: each is computed once, whatever
+   * plan Postgres picks for joining it to the members (a nested loop must not rescan it per member).
+   */
+  scanDefinitions(): string[] {
+    return [...this.scans].map(([collection, scan]) => this.scanQuery(collection, scan));
+  }
+
   /** The join clauses, in the order their sources were first used. */
   joins(): string[] {
     const out: string[] = [];
-    for (const [collection, scan] of this.scans) out.push(this.scanJoin(collection, scan));
+    for (const scan of this.scans.values()) out.push(`left join ${scan.alias} on ${scan.alias}.tenant_id = m.tenant_id and ${scan.alias}.member_id = m.member_id`);
     let i = 0;
     for (const alias of this.tags.values()) {
       const tv = (c: string) => this.w.column('tag_values', alias, c);
@@ -85,7 +93,7 @@ export class Sources {
     return out;
   }
 
-  private scanJoin(collection: CollectionName, scan: Scan): string {
+  private scanQuery(collection: CollectionName, scan: Scan): string {
     const w = this.w;
     const [table, alias]: [TableName, string] = collection === 'orders' ? ['orders', 'o'] : collection === 'items' ? ['order_items', 'i'] : ['events', 'e'];
     const tenant = w.column(table, alias, 'tenant_id');
@@ -102,7 +110,6 @@ export class Sources {
     }
     if (scan.names.every((n) => n !== undefined)) where.push(`${w.column('events', 'e', 'name')} in (${[...new Set(scan.names)].join(', ')})`);
     if (this.restrictMembers) where.push(`${member} = any(${w.members})`);
-    return `left join (select ${tenant}, ${member}, ${scan.columns.join(', ')}\n    from ${from}\n    where ${where.join(' and ')}\n    group by ${tenant}, ${member}) ${scan.alias}`
-      + ` on ${scan.alias}.tenant_id = m.tenant_id and ${scan.alias}.member_id = m.member_id`;
+    return `${scan.alias} as materialized (select ${tenant}, ${member}, ${scan.columns.join(', ')}\n  from ${from}\n  where ${where.join(' and ')}\n  group by ${tenant}, ${member})`;
   }
 }

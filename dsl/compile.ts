@@ -33,11 +33,14 @@ const SQL_TYPES: Record<ValueType['kind'], string> = {
   boolean: 'boolean', number: 'numeric', string: 'text', enum: 'text', date: 'date', timestamp: 'timestamptz',
 };
 
+/** Canonical IANA zone names; other spellings Intl accepts (aliases) are checked one by one. */
+const ZONES = new Set(['UTC', ...Intl.supportedValuesOf('timeZone')]);
+
 /** Checks compile options; an error if the time zone is not a zone name. */
 export function checkOptions(options: CompileOptions): DslError | undefined {
   const zone = options.timeZone ?? 'UTC';
   let valid = /^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/.test(zone);
-  if (valid) {
+  if (valid && !ZONES.has(zone)) {
     try {
       new Intl.DateTimeFormat('en-US', { timeZone: zone });
     } catch {
@@ -64,7 +67,9 @@ export function compileChecked(expr: A.Expr, analysis: Analysis, valueType: Valu
   const where = [`${w.column('members', 'm', 'tenant_id')} = ${w.tenant}`];
   if (members && !population) where.push(`${w.column('members', 'm', 'member_id')} = any(${w.members})`);
   if (!w.asOfUsed) where.push(`${w.asOf} is not null`);
-  let text = [`select ${w.column('members', 'm', 'member_id')}, (${value})::${SQL_TYPES[valueType.kind]} as value`,
+  const scans = sources.scanDefinitions();
+  let text = [...(scans.length > 0 ? [`with ${scans.join(',\n')}`] : []),
+    `select ${w.column('members', 'm', 'member_id')}, (${value})::${SQL_TYPES[valueType.kind]} as value`,
     `from ${w.table('members')} m`, ...sources.joins(), `where ${where.join(' and ')}`].join('\n');
   if (members && population) text = `select q.member_id, q.value from (${text}) q\nwhere q.member_id = any(${w.members})`;
   if (w.values.length > MAX_PARAMETERS) throw new TooManyParameters();

@@ -45,6 +45,17 @@ function encode(message: string, expected: string[]): string {
   return `${message}${SEP}${unique(expected).join(SEP)}`;
 }
 
+// Alternatives and separated lists are built through these helpers rather than as `{ ALT: () => ... }` literals: a
+// transpiler that keeps function names (tsx) would otherwise wrap every such closure, on every
+// rule invocation, in a call that defines its name, which costs more than the parsing itself.
+function alt(fn: () => unknown): { ALT: () => unknown } {
+  return { ALT: fn };
+}
+
+function commaSeparated(fn: () => unknown): { SEP: TokenType; DEF: () => unknown } {
+  return { SEP: T.Comma, DEF: fn };
+}
+
 const EXPRESSION_RULES = new Set(['primary', 'unary', 'notExpr', 'expression']);
 
 const messages: IParserErrorMessageProvider = {
@@ -93,7 +104,7 @@ export class DslParser extends CstParser {
   });
 
   statement = this.RULE('statement', () => {
-    this.OR([{ ALT: () => this.SUBRULE(this.tagStatement) }, { ALT: () => this.SUBRULE(this.audienceStatement) }]);
+    this.OR([alt(() => this.SUBRULE(this.tagStatement)), alt(() => this.SUBRULE(this.audienceStatement))]);
   });
 
   tagStatement = this.RULE('tagStatement', () => {
@@ -116,28 +127,26 @@ export class DslParser extends CstParser {
 
   clause = this.RULE('clause', () => {
     this.OR([
-      { ALT: () => this.CONSUME(T.Label, { LABEL: 'keyword' }) },
-      { ALT: () => this.CONSUME(T.Category, { LABEL: 'keyword' }) },
-      { ALT: () => this.CONSUME(T.Description, { LABEL: 'keyword' }) },
+      alt(() => this.CONSUME(T.Label, { LABEL: 'keyword' })),
+      alt(() => this.CONSUME(T.Category, { LABEL: 'keyword' })),
+      alt(() => this.CONSUME(T.Description, { LABEL: 'keyword' })),
     ]);
     this.CONSUME(T.StringLiteral);
   });
 
   typeSpec = this.RULE('typeSpec', () => {
     this.OR([
-      { ALT: () => this.CONSUME(T.BooleanType, { LABEL: 'simple' }) },
-      { ALT: () => this.CONSUME(T.NumberType, { LABEL: 'simple' }) },
-      { ALT: () => this.CONSUME(T.StringType, { LABEL: 'simple' }) },
-      { ALT: () => this.CONSUME(T.DateType, { LABEL: 'simple' }) },
-      { ALT: () => this.CONSUME(T.TimestampType, { LABEL: 'simple' }) },
-      {
-        ALT: () => {
-          this.CONSUME(T.EnumType);
-          this.CONSUME(T.LParen);
-          this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.CONSUME(T.StringLiteral) });
-          this.CONSUME(T.RParen);
-        },
-      },
+      alt(() => this.CONSUME(T.BooleanType, { LABEL: 'simple' })),
+      alt(() => this.CONSUME(T.NumberType, { LABEL: 'simple' })),
+      alt(() => this.CONSUME(T.StringType, { LABEL: 'simple' })),
+      alt(() => this.CONSUME(T.DateType, { LABEL: 'simple' })),
+      alt(() => this.CONSUME(T.TimestampType, { LABEL: 'simple' })),
+      alt(() => {
+        this.CONSUME(T.EnumType);
+        this.CONSUME(T.LParen);
+        this.AT_LEAST_ONE_SEP(commaSeparated(() => this.CONSUME(T.StringLiteral)));
+        this.CONSUME(T.RParen);
+      }),
     ]);
   });
 
@@ -164,13 +173,11 @@ export class DslParser extends CstParser {
 
   notExpr = this.RULE('notExpr', () => {
     this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(T.Not);
-          this.SUBRULE(this.notExpr);
-        },
-      },
-      { ALT: () => this.SUBRULE(this.predicate) },
+      alt(() => {
+        this.CONSUME(T.Not);
+        this.SUBRULE(this.notExpr);
+      }),
+      alt(() => this.SUBRULE(this.predicate)),
     ]);
   });
 
@@ -178,64 +185,54 @@ export class DslParser extends CstParser {
     this.SUBRULE(this.additive, { LABEL: 'subject' });
     this.OPTION(() => {
       this.OR([
-        {
-          ALT: () => {
-            this.OR2([
-              { ALT: () => this.CONSUME(T.Equals, { LABEL: 'op' }) },
-              { ALT: () => this.CONSUME(T.NotEq, { LABEL: 'op' }) },
-              { ALT: () => this.CONSUME(T.Less, { LABEL: 'op' }) },
-              { ALT: () => this.CONSUME(T.LessEq, { LABEL: 'op' }) },
-              { ALT: () => this.CONSUME(T.Greater, { LABEL: 'op' }) },
-              { ALT: () => this.CONSUME(T.GreaterEq, { LABEL: 'op' }) },
-            ]);
-            this.SUBRULE2(this.additive, { LABEL: 'object' });
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(T.Is);
-            this.OPTION2(() => this.CONSUME(T.Not));
-            this.CONSUME(T.Null);
-          },
-        },
-        {
-          ALT: () => {
-            this.OPTION3(() => this.CONSUME2(T.Not));
-            this.OR3([
-              { ALT: () => { this.CONSUME(T.In); this.SUBRULE(this.list); } },
-              {
-                ALT: () => {
-                  this.CONSUME(T.Between);
-                  this.SUBRULE3(this.additive, { LABEL: 'low' });
-                  this.CONSUME(T.And);
-                  this.SUBRULE4(this.additive, { LABEL: 'high' });
-                },
-              },
-            ]);
-          },
-        },
-        { ALT: () => { this.CONSUME(T.Contains); this.SUBRULE5(this.additive, { LABEL: 'pattern' }); } },
-        {
-          ALT: () => {
-            this.CONSUME(T.Starts);
-            this.CONSUME(T.With);
-            this.SUBRULE6(this.additive, { LABEL: 'pattern' });
-          },
-        },
+        alt(() => {
+          this.OR2([
+            alt(() => this.CONSUME(T.Equals, { LABEL: 'op' })),
+            alt(() => this.CONSUME(T.NotEq, { LABEL: 'op' })),
+            alt(() => this.CONSUME(T.Less, { LABEL: 'op' })),
+            alt(() => this.CONSUME(T.LessEq, { LABEL: 'op' })),
+            alt(() => this.CONSUME(T.Greater, { LABEL: 'op' })),
+            alt(() => this.CONSUME(T.GreaterEq, { LABEL: 'op' })),
+          ]);
+          this.SUBRULE2(this.additive, { LABEL: 'object' });
+        }),
+        alt(() => {
+          this.CONSUME(T.Is);
+          this.OPTION2(() => this.CONSUME(T.Not));
+          this.CONSUME(T.Null);
+        }),
+        alt(() => {
+          this.OPTION3(() => this.CONSUME2(T.Not));
+          this.OR3([
+            alt(() => { this.CONSUME(T.In); this.SUBRULE(this.list); }),
+            alt(() => {
+              this.CONSUME(T.Between);
+              this.SUBRULE3(this.additive, { LABEL: 'low' });
+              this.CONSUME(T.And);
+              this.SUBRULE4(this.additive, { LABEL: 'high' });
+            }),
+          ]);
+        }),
+        alt(() => { this.CONSUME(T.Contains); this.SUBRULE5(this.additive, { LABEL: 'pattern' }); }),
+        alt(() => {
+          this.CONSUME(T.Starts);
+          this.CONSUME(T.With);
+          this.SUBRULE6(this.additive, { LABEL: 'pattern' });
+        }),
       ]);
     });
   });
 
   list = this.RULE('list', () => {
     this.CONSUME(T.LBracket);
-    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expression, { LABEL: 'items' }) });
+    this.AT_LEAST_ONE_SEP(commaSeparated(() => this.SUBRULE(this.expression, { LABEL: 'items' })));
     this.CONSUME(T.RBracket);
   });
 
   additive = this.RULE('additive', () => {
     this.SUBRULE(this.multiplicative, { LABEL: 'operands' });
     this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Plus, { LABEL: 'ops' }) }, { ALT: () => this.CONSUME(T.Minus, { LABEL: 'ops' }) }]);
+      this.OR([alt(() => this.CONSUME(T.Plus, { LABEL: 'ops' })), alt(() => this.CONSUME(T.Minus, { LABEL: 'ops' }))]);
       this.SUBRULE2(this.multiplicative, { LABEL: 'operands' });
     });
   });
@@ -243,45 +240,39 @@ export class DslParser extends CstParser {
   multiplicative = this.RULE('multiplicative', () => {
     this.SUBRULE(this.unary, { LABEL: 'operands' });
     this.MANY(() => {
-      this.OR([{ ALT: () => this.CONSUME(T.Star, { LABEL: 'ops' }) }, { ALT: () => this.CONSUME(T.Slash, { LABEL: 'ops' }) }]);
+      this.OR([alt(() => this.CONSUME(T.Star, { LABEL: 'ops' })), alt(() => this.CONSUME(T.Slash, { LABEL: 'ops' }))]);
       this.SUBRULE2(this.unary, { LABEL: 'operands' });
     });
   });
 
   unary = this.RULE('unary', () => {
     this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(T.Minus);
-          this.SUBRULE(this.unary);
-        },
-      },
-      { ALT: () => this.SUBRULE(this.primary) },
+      alt(() => {
+        this.CONSUME(T.Minus);
+        this.SUBRULE(this.unary);
+      }),
+      alt(() => this.SUBRULE(this.primary)),
     ]);
   });
 
   primary = this.RULE('primary', () => {
     this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(T.NumberLiteral);
-          this.OPTION(() => this.SUBRULE(this.unit));
-        },
-      },
-      { ALT: () => this.CONSUME(T.ShortDuration) },
-      { ALT: () => this.CONSUME(T.StringLiteral) },
-      { ALT: () => this.CONSUME(T.True) },
-      { ALT: () => this.CONSUME(T.False) },
-      {
-        ALT: () => {
-          this.CONSUME(T.LParen);
-          this.SUBRULE(this.expression);
-          this.CONSUME(T.RParen);
-        },
-      },
-      { ALT: () => this.SUBRULE(this.caseExpr) },
-      { ALT: () => this.SUBRULE(this.keywordReference) },
-      { ALT: () => this.SUBRULE(this.nameExpr) },
+      alt(() => {
+        this.CONSUME(T.NumberLiteral);
+        this.OPTION(() => this.SUBRULE(this.unit));
+      }),
+      alt(() => this.CONSUME(T.ShortDuration)),
+      alt(() => this.CONSUME(T.StringLiteral)),
+      alt(() => this.CONSUME(T.True)),
+      alt(() => this.CONSUME(T.False)),
+      alt(() => {
+        this.CONSUME(T.LParen);
+        this.SUBRULE(this.expression);
+        this.CONSUME(T.RParen);
+      }),
+      alt(() => this.SUBRULE(this.caseExpr)),
+      alt(() => this.SUBRULE(this.keywordReference)),
+      alt(() => this.SUBRULE(this.nameExpr)),
     ]);
   });
 
@@ -301,39 +292,33 @@ export class DslParser extends CstParser {
   });
 
   keywordReference = this.RULE('keywordReference', () => {
-    this.OR([{ ALT: () => this.CONSUME(T.Tag, { LABEL: 'head' }) }, { ALT: () => this.CONSUME(T.Audience, { LABEL: 'head' }) }]);
+    this.OR([alt(() => this.CONSUME(T.Tag, { LABEL: 'head' })), alt(() => this.CONSUME(T.Audience, { LABEL: 'head' }))]);
     this.AT_LEAST_ONE(() => this.SUBRULE(this.pathSegment));
   });
 
   nameExpr = this.RULE('nameExpr', () => {
     this.CONSUME(T.Identifier, { LABEL: 'head' });
     this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(T.LParen);
-          this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.callArgument) });
-          this.CONSUME(T.RParen);
-        },
-      },
-      { ALT: () => this.MANY(() => this.SUBRULE(this.pathSegment)) },
+      alt(() => {
+        this.CONSUME(T.LParen);
+        this.MANY_SEP(commaSeparated(() => this.SUBRULE(this.callArgument)));
+        this.CONSUME(T.RParen);
+      }),
+      alt(() => this.MANY(() => this.SUBRULE(this.pathSegment))),
     ]);
   });
 
   pathSegment = this.RULE('pathSegment', () => {
     this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(T.Dot);
-          this.CONSUME(T.Identifier, { LABEL: 'name' });
-        },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(T.LBracket);
-          this.CONSUME(T.StringLiteral, { LABEL: 'quoted' });
-          this.CONSUME(T.RBracket);
-        },
-      },
+      alt(() => {
+        this.CONSUME(T.Dot);
+        this.CONSUME(T.Identifier, { LABEL: 'name' });
+      }),
+      alt(() => {
+        this.CONSUME(T.LBracket);
+        this.CONSUME(T.StringLiteral, { LABEL: 'quoted' });
+        this.CONSUME(T.RBracket);
+      }),
     ]);
   });
 
@@ -344,37 +329,31 @@ export class DslParser extends CstParser {
 
   modifier = this.RULE('modifier', () => {
     this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(T.Where);
-          this.SUBRULE(this.expression, { LABEL: 'condition' });
-        },
-      },
-      {
-        ALT: () => {
-          this.CONSUME(T.Within);
-          this.SUBRULE(this.duration);
-        },
-      },
-      { ALT: () => this.CONSUME(T.Desc) },
-      { ALT: () => this.CONSUME(T.Asc) },
+      alt(() => {
+        this.CONSUME(T.Where);
+        this.SUBRULE(this.expression, { LABEL: 'condition' });
+      }),
+      alt(() => {
+        this.CONSUME(T.Within);
+        this.SUBRULE(this.duration);
+      }),
+      alt(() => this.CONSUME(T.Desc)),
+      alt(() => this.CONSUME(T.Asc)),
     ]);
   });
 
   duration = this.RULE('duration', () => {
     this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(T.NumberLiteral);
-          this.SUBRULE(this.unit);
-        },
-      },
-      { ALT: () => this.CONSUME(T.ShortDuration) },
+      alt(() => {
+        this.CONSUME(T.NumberLiteral);
+        this.SUBRULE(this.unit);
+      }),
+      alt(() => this.CONSUME(T.ShortDuration)),
     ]);
   });
 
   unit = this.RULE('unit', () => {
-    this.OR(T.unitTokens.map((u) => ({ ALT: () => this.CONSUME(u, { LABEL: 'unit' }) })));
+    this.OR(T.unitTokens.map((u) => (alt(() => this.CONSUME(u, { LABEL: 'unit' })))));
   });
 }
 

@@ -100,6 +100,7 @@ export async function loadDataset(db: TestDatabase, tenantId: string, d: Dataset
     d.tagValues.map((v) => [t, v.tag_name, v.member_id, JSON.stringify(v.value)]));
   await insert(db.admin, 'audience_members', [['tenant_id', 'uuid'], ['audience_name', 'text'], ['member_id', 'bigint']],
     d.audienceMembers.map((a) => [t, a.audience_name, a.member_id]));
+  await db.admin.query('analyze members, orders, order_items, events, tag_values, audience_members');
 }
 
 /** A value as the tests compare it: numbers as numbers, dates as `YYYY-MM-DD`, times as epoch milliseconds. */

@@ -20,6 +20,8 @@ export interface EvalOptions {
   tagTypes?: Map<string, ValueType>;
   /** The checker's types, consulted only for jsonb attributes and properties. */
   types?: Map<Expr, CheckType>;
+  /** The type of the result: a date where a timestamp is expected is read as midnight. */
+  resultType?: ValueType;
 }
 
 function dayOf(date: string): number {
@@ -204,11 +206,17 @@ export function evaluate(expr: Expr, data: Dataset, opts: EvalOptions): Map<numb
     if (!scores) {
       const desc = e.args[0].modifiers.some((x) => x.kind === 'desc');
       const values = data.members.map((x) => ({ id: x.member_id, v: ev(e.args[0].value, x) }));
+      const key = (v: Val) => (typeof v === 'number' ? v : toTs(v)!) * (desc ? -1 : 1);
+      const sorted = values.filter((x) => x.v !== null).map((x) => key(x.v)).sort((a, b) => a - b);
       scores = new Map();
       for (const { id, v } of values) {
         if (v === null) { scores.set(id, 1); continue; }
-        const s = values.filter((o) => o.v !== null && compare(o.v, v) === (desc ? 1 : -1)).length;
-        scores.set(id, 1 + Math.floor((5 * s) / values.length));
+        const k = key(v);
+        const limit = k - 1e-9 * Math.max(1, Math.abs(k));
+        let lo = 0;
+        let hi = sorted.length;
+        while (lo < hi) { const mid = (lo + hi) >> 1; if (sorted[mid] < limit) lo = mid + 1; else hi = mid; }
+        scores.set(id, 1 + Math.floor((5 * lo) / values.length));
       }
       population.set(e, scores);
     }
@@ -252,7 +260,10 @@ export function evaluate(expr: Expr, data: Dataset, opts: EvalOptions): Map<numb
   }
 
   const result = new Map<number, Plain>();
-  for (const m of data.members) result.set(m.member_id, plain(ev(expr, m)));
+  for (const m of data.members) {
+    const v = ev(expr, m);
+    result.set(m.member_id, plain(opts.resultType?.kind === 'timestamp' && v !== null ? { ts: toTs(v)! } : v));
+  }
   return result;
 }
 
