@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { beginAuthenticated, bearerToken } from '../tenants/auth.js';
 import { createLoaders } from '../resolvers/loaders.js';
+import { preparedName } from '../resolvers/prepared.js';
 import type { Context, RequestDb, Services } from '../resolvers/context.js';
 import { safeError, ErrorCode } from './errors.js';
 
@@ -55,7 +56,8 @@ export async function openRequestScope(authorization: string | undefined, opts: 
   const db: RequestDb = {
     query: (text, values) => {
       opts.onStatement?.(text);
-      return client.query(text, values as unknown[]);
+      const name = preparedName(text); // hot read statements: parsed and planned once per connection
+      return name ? client.query({ name, text, values: values as unknown[] }) : client.query(text, values as unknown[]);
     },
   };
   const p = principal;

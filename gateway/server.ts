@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import type pg from 'pg';
 import type { Context } from '../resolvers/context.js';
 import { buildSchema } from '../resolvers/index.js';
@@ -53,7 +54,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     csrfPrevention: false,
     introspection: true,
     parseOptions: { maxTokens: governance.limits.maxTokens },
-    plugins: [argumentNamesPlugin(), ...governance.plugins],
+    // No HTTP cache hints (answers are per tenant and token): without this Apollo wraps every field to collect them.
+    plugins: [ApolloServerPluginCacheControlDisabled(), argumentNamesPlugin(), ...governance.plugins],
   });
   await apollo.start();
   const changes = new ChangeHub(opts.pools.appConnection);

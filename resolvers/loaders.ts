@@ -1,5 +1,7 @@
 import DataLoader from 'dataloader';
+import type { QueryResultRow } from 'pg';
 import type { RequestDb } from './context.js';
+import { prepared } from './prepared.js';
 import {
   MEMBER_COLUMNS, ORDER_COLUMNS, EVENT_COLUMNS, TAG_COLUMNS, TAG_FROM, AUDIENCE_COLUMNS, AUDIENCE_FROM,
   type MemberRow, type OrderRow, type ItemRow, type EventRow, type TagValueRow, type TagRow, type AudienceRow,
@@ -77,17 +79,19 @@ function pagedLoaders<T>(load: (page: ChildPage, ids: readonly string[]) => Prom
 function lateralPage(table: string, alias: string, columns: string, time: string, id: string) {
   return (page: ChildPage) => {
     const keyset = page.after ? `and (${alias}.${time}, ${alias}.${id}) < ($4::timestamptz, $5::bigint)` : '';
-    return `select ${columns} from unnest($2::bigint[]) as mm(member_id)
+    return (`select ${columns} from unnest($2::bigint[]) as mm(member_id)
       cross join lateral (select * from ${table} ${alias}
         where ${alias}.tenant_id = $1 and ${alias}.member_id = mm.member_id ${keyset}
-        order by ${alias}.${time} desc, ${alias}.${id} desc limit $3) ${alias}`;
+        order by ${alias}.${time} desc, ${alias}.${id} desc limit $3) ${alias}`);
   };
 }
 const ordersPageSql = lateralPage('orders', 'o', ORDER_COLUMNS, 'created_at', 'order_id');
 const eventsPageSql = lateralPage('events', 'e', EVENT_COLUMNS, 'occurred_at', 'id');
 
 /** Loaders bound to one request's tenant transaction. */
-export function createLoaders(db: RequestDb, tenantId: () => string): Loaders {
+export function createLoaders(requestDb: RequestDb, tenantId: () => string): Loaders {
+  // Every loader statement is one of a few fixed texts: all run as prepared statements.
+  const db = { query: <R extends QueryResultRow>(text: string, values: unknown[]) => requestDb.query<R>(prepared(text), values) };
   const pageValues = (page: ChildPage, ids: readonly string[]) =>
     [tenantId(), ids, page.limit, ...(page.after ?? [])];
   return {

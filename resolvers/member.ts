@@ -7,6 +7,7 @@ import type { IdentityRow } from './loaders.js';
 import type { Context } from './context.js';
 import { MEMBER_COLUMNS, type MemberRow } from './rows.js';
 import { connectionType, encodeCursor } from './connection.js';
+import { loadMemberPage } from './member-page.js';
 
 export { MEMBER_COLUMNS, type MemberRow };
 
@@ -76,9 +77,9 @@ builder.queryField('member', (t) =>
     nullable: true,
     description: 'A member by id; a merged-away id returns the survivor',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => {
+    resolve: (_root, args, ctx, info) => {
       requireScope(ctx, 'members:read');
-      return loadMember(ctx, parseId(args.id, 'id'));
+      return loadMemberPage(ctx, parseId(args.id, 'id'), info);
     },
   }),
 );

@@ -44,4 +44,21 @@ describe('no N+1', () => {
   it('issues as many statements for 5 members as for 50', async () => {
     expect((await statementsOf(5)).length).toBe((await statementsOf(50)).length);
   });
+
+  it('serves member(id) with its orders, items and tags in one statement, the same answer as the loaders give', async () => {
+    const node = `id name orders(first: 3) { pageInfo { endCursor } edges { cursor node { id createdAt paidAt amount items { sku price } } } }
+      tags { name value } lifecycle: tag(name: "lifecycle")`;
+    const page = await gw.graphql(`{ members(first: 2) { nodes { ${node} } } }`, {}, acme.token);
+    const second = page.body.data.members.nodes[1];
+    gw.statements.length = 0;
+    const one = await gw.graphql(`query ($id: ID!) { member(id: $id) { ${node} } }`, { id: second.id }, acme.token);
+    expect(gw.statements).toHaveLength(1);
+    expect(one.body.data.member).toEqual(second);
+    const after = second.orders.pageInfo.endCursor;
+    gw.statements.length = 0;
+    const next = await gw.graphql(`query ($id: ID!, $after: String) { member(id: $id) { orders(first: 3, after: $after) { nodes { id } } } }`,
+      { id: second.id, after }, acme.token);
+    expect(gw.statements).toHaveLength(1);
+    expect(next.body.data.member.orders.nodes).toHaveLength(1);
+  });
 });

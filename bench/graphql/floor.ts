@@ -1,0 +1,56 @@
+import http from 'node:http';
+import pg from 'pg';
+import type { BenchData } from './setup.js';
+
+const iso = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * The whole member page as one hand-written statement that builds the response JSON in Postgres:
+ * the same fields, order and number formats as the gateway's answer to MEMBER_QUERY.
+ */
+export const FLOOR_SQL = `select json_build_object('data', json_build_object('member', (
+  select json_build_object(
+    'id', m.member_id::text, 'name', m.name, 'gender', m.gender, 'birthday', to_char(m.birthday, 'YYYY-MM-DD'),
+    'phone', m.phone, 'email', m.email, 'province', m.province, 'city', m.city, 'registeredAt', ${iso('m.registered_at')},
+    'registeredChannel', upper(m.registered_channel), 'level', m.level, 'points', m.points,
+    'orders', json_build_object('nodes', coalesce((select json_agg(json_build_object(
+        'id', o.order_id::text, 'channel', upper(o.channel), 'channelOrderId', o.channel_order_id, 'status', upper(o.status),
+        'amount', o.amount::float8, 'discount', o.discount::float8, 'createdAt', ${iso('o.created_at')},
+        'paidAt', ${iso('o.paid_at')}, 'storeId', o.store_id,
+        'items', coalesce((select json_agg(json_build_object('sku', i.sku, 'productName', i.product_name, 'category', i.category,
+                    'quantity', i.quantity, 'price', i.price::float8) order by i.line_no)
+                  from order_items i where i.tenant_id = o.tenant_id and i.order_id = o.order_id), '[]'::json))
+        order by o.created_at desc, o.order_id desc)
+      from (select * from orders o where o.tenant_id = m.tenant_id and o.member_id = m.member_id
+             order by o.created_at desc, o.order_id desc limit 10) o), '[]'::json)),
+    'tags', coalesce((select json_agg(json_build_object('name', tv.tag_name, 'value', tv.value) order by tv.tag_name)
+      from tag_values tv join tag_definitions d on d.tenant_id = tv.tenant_id and d.name = tv.tag_name
+      where tv.tenant_id = m.tenant_id and tv.member_id = m.member_id and d.status <> 'deprecated'), '[]'::json))
+  from members m where m.tenant_id = $1 and m.member_id = $2)))::text as body`;
+
+/**
+ * The floor: node:http + pg, no GraphQL, no token check, no transaction; one prepared statement
+ * per request whose JSON text is the response body. Owner connection with the tenant in the WHERE.
+ */
+export async function startFloor(data: BenchData, port: number, poolSize: number): Promise<http.Server> {
+  const pool = new pg.Pool({ connectionString: data.url, max: poolSize });
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const { variables } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      pool.query<{ body: string }>({ name: 'floor_member_page', text: FLOOR_SQL, values: [data.tenantId, variables.id] })
+        .then((r) => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(r.rows[0].body);
+        })
+        .catch((err) => {
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ errors: [{ message: String(err) }] }));
+        });
+    });
+  });
+  server.on('close', () => void pool.end());
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return server;
+}
