@@ -113,35 +113,36 @@ function uniqueKeys(records: ResolveRecord[]): IdentityKey[] {
 }
 
 /**
- * Stored identities among `keys`, with their members locked FOR KEY SHARE (lowest id first). A member
- * deleted by a concurrent merge while we waited for its lock drops out of the locked result, so the
- * look-up is repeated, unlocked, and compared: when both agree every member found is locked and stays.
+ * Stored identities among `keys`, with their members locked FOR KEY SHARE (lowest id first), so that
+ * no concurrent merge can delete them before this transaction ends. In the same statement the
+ * identities are read again without locking: when a member was deleted by a merge that committed
+ * while we waited for its lock, the locked join loses that row but the plain read (the statement's
+ * snapshot) still has it; on any difference the look-up runs again and sees the merge's result.
  */
 async function lookupLocked(db: Queryable, tenantId: string, keys: IdentityKey[]): Promise<Map<string, KnownMember>> {
   const params = [tenantId, keys.map((k) => k.kind), keys.map((k) => k.value)];
-  const locked = new Map<string, KnownMember>();
   for (let attempt = 0; attempt < 5; attempt++) {
     const r = await db.query(
-      `select i.kind, i.value, m.member_id, m.registered_at
-         from unnest($2::text[], $3::text[]) as k(kind, value)
-         join identities i on i.tenant_id = $1 and i.kind = k.kind and i.value = k.value
-         join members m on m.tenant_id = $1 and m.member_id = i.member_id
-        order by m.member_id
-          for key share of m`,
+      `with k as (select * from unnest($2::text[], $3::text[]) as k(kind, value)),
+            locked as (select i.kind, i.value, m.member_id, m.registered_at
+                         from k
+                         join identities i on i.tenant_id = $1 and i.kind = k.kind and i.value = k.value
+                         join members m on m.tenant_id = $1 and m.member_id = i.member_id
+                        order by m.member_id
+                          for key share of m),
+            plain as (select i.kind, i.value, i.member_id from k join identities i on i.tenant_id = $1 and i.kind = k.kind and i.value = k.value)
+       select true as locked, kind, value, member_id, registered_at from locked
+       union all
+       select false, kind, value, member_id, null from plain`,
       params,
     );
-    for (const row of r.rows) locked.set(`${row.kind}:${row.value}`, { memberId: row.member_id, registeredAt: row.registered_at });
-    const check = await db.query(
-      `select i.kind, i.value, i.member_id
-         from unnest($2::text[], $3::text[]) as k(kind, value)
-         join identities i on i.tenant_id = $1 and i.kind = k.kind and i.value = k.value`,
-      params,
-    );
-    const current = new Map<string, string>(check.rows.map((row) => [`${row.kind}:${row.value}`, row.member_id]));
-    const stable = current.size === r.rows.length && r.rows.every((row) => current.get(`${row.kind}:${row.value}`) === row.member_id);
-    if (stable) {
-      return new Map(r.rows.map((row) => [`${row.kind}:${row.value}`, locked.get(`${row.kind}:${row.value}`)!]));
+    const known = new Map<string, KnownMember>();
+    const plain = new Map<string, string>();
+    for (const row of r.rows) {
+      if (row.locked) known.set(`${row.kind}:${row.value}`, { memberId: row.member_id, registeredAt: row.registered_at });
+      else plain.set(`${row.kind}:${row.value}`, row.member_id);
     }
+    if (plain.size === known.size && [...known].every(([key, m]) => plain.get(key) === m.memberId)) return known;
   }
   throw new ClaimConflict(0);
 }

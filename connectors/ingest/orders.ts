@@ -43,12 +43,12 @@ export async function writeOrders(db: Queryable, tenantId: string, rows: OrderRo
   const res = await resolveIdentities(db, tenantId, rows.map((o) => ({ keys: o.identities, channel: o.channel, seenAt: o.createdAt })));
   const outcomes: Outcome[] = new Array(rows.length);
   const members: Array<string | null> = rows.map((_, i) => (isLast[i] ? res.members[i] : null));
+  const digests = rows.map(orderDigest);
   const lastByKey = new Map(rows.map((o, i) => [orderKey(o), i]));
   rows.forEach((o, i) => {
     if (isLast[i]) return;
-    const later = rows[lastByKey.get(orderKey(o))!];
-    const same = orderDigest(o) === orderDigest(later) && res.members[i] === res.members[lastByKey.get(orderKey(o))!];
-    outcomes[i] = same ? 'duplicate' : 'accepted';
+    const j = lastByKey.get(orderKey(o))!;
+    outcomes[i] = digests[i] === digests[j] && res.members[i] === res.members[j] ? 'duplicate' : 'accepted';
   });
 
   const heldIdx = rows.map((_, i) => i).filter((i) => isLast[i] && res.members[i] === null);
@@ -63,7 +63,7 @@ export async function writeOrders(db: Queryable, tenantId: string, rows: OrderRo
       const o = rows[i];
       return { i, member_id: res.members[i], channel: o.channel, channel_order_id: o.channelOrderId, status: o.status,
         amount: o.amount, discount: o.discount, created_at: o.createdAt.toISOString(), paid_at: o.paidAt?.toISOString() ?? null,
-        store_id: o.storeId, source_hash: orderDigest(o) };
+        store_id: o.storeId, source_hash: digests[i] };
     });
     const conflict = mode === 'replay'
       ? 'do nothing'

@@ -1,0 +1,235 @@
+/**
+ * `npx tsx bench/ingest/run.ts`: ingestion throughput (rows/s) of orders and events through the
+ * GraphQL imports, the Segment-compatible collection endpoint and the CSV importer, each compared
+ * in the same run with a raw COPY of the same rows (the floor: no validation, no identity
+ * resolution: the members, identities, orders, items and events the import ends up storing, with
+ * ids allocated before the clock starts). Every path writes into a tenant of its own in a fresh
+ * database `cdp_bench_ingest` on DATABASE_URL's server (or the embedded Postgres). Prints a table
+ * and writes bench/results/ingest.json. Sizes: BENCH_ORDERS (default 20000), BENCH_EVENTS (50000).
+ */
+
+import { mkdir, mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { tmpdir, cpus } from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { createGateway } from '../../gateway/server.js';
+import { createLogger } from '../../gateway/logger.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../connectors/store/embedded.js';
+import { createPools, type Pools } from '../../connectors/store/pool.js';
+import { migrate } from '../../connectors/store/migrate.js';
+import { importCsvFile } from '../../connectors/csv/import-file.js';
+import { newTokenSecret } from '../../tenants/token-secret.js';
+
+const ORDERS = Number(process.env.BENCH_ORDERS ?? 20_000);
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
+const GRAPHQL_BATCH = 5000;
+const SEGMENT_BATCH = 1000;
+const DB = 'cdp_bench_ingest';
+
+interface Row { path: string; kind: 'orders' | 'events'; rows: number; seconds: number; rowsPerSecond: number; ofCopy: number | null }
+
+let seed = 42;
+const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+
+function makeOrders(n: number) {
+  const people = Math.max(1, Math.floor(n / 2));
+  return Array.from({ length: n }, (_, i) => {
+    const created = new Date(Date.UTC(2025, 0, 1) + Math.floor(rand() * 300) * 86400_000 + Math.floor(rand() * 86400_000));
+    const p1 = Math.round(rand() * 20000) / 100;
+    const p2 = Math.round(rand() * 5000) / 100;
+    return {
+      channel: pick(['TMALL', 'JD', 'PDD', 'DOUYIN'] as const), channelOrderId: `BO-${i}`,
+      identities: [{ kind: 'PHONE', value: `13${String(100000000 + Math.floor(rand() * people)).slice(0, 9)}` }],
+      status: 'PAID', amount: Math.round((p1 + p2 * 2) * 100) / 100, discount: 0, createdAt: created.toISOString(),
+      paidAt: new Date(created.getTime() + 60_000).toISOString(),
+      items: [{ sku: `SKU-${i % 500}`, productName: '商品', category: pick(['fruit', 'dairy', 'electronics']), quantity: 1, price: p1 },
+        { sku: `SKU-${(i + 7) % 500}`, productName: '商品', category: pick(['fruit', 'dairy', 'electronics']), quantity: 2, price: p2 }],
+    };
+  });
+}
+
+function makeEvents(n: number) {
+  const users = Math.max(1, Math.floor(n / 5));
+  return Array.from({ length: n }, (_, i) => ({
+    eventId: `BE-${i}`, name: pick(['login', 'view_product', 'add_to_cart', 'share']), channel: 'APP',
+    occurredAt: new Date(Date.UTC(2025, 0, 1) + Math.floor(rand() * 300 * 86400_000)).toISOString(),
+    identities: [{ kind: 'APP_USER_ID', value: `u-${Math.floor(rand() * users)}` }], properties: { sku: `SKU-${i % 500}` },
+  }));
+}
+
+const chunks = <T>(xs: T[], size: number) => Array.from({ length: Math.ceil(xs.length / size) }, (_, i) => xs.slice(i * size, (i + 1) * size));
+
+async function timed(fn: () => Promise<void>): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return (performance.now() - t) / 1000;
+}
+
+async function tenant(pools: Pools, name: string): Promise<{ tenantId: string; token: string }> {
+  const secret = newTokenSecret();
+  const c = await pools.admin.connect();
+  try {
+    await c.query('begin');
+    const r = await c.query('select cdp_create_tenant($1, $2, $3) as id', [name, secret.sha256, secret.prefix]);
+    await c.query(`update tokens set rate_per_minute = 100000000 where tenant_id = $1`, [r.rows[0].id]);
+    await c.query('commit');
+    return { tenantId: r.rows[0].id, token: secret.token };
+  } finally {
+    c.release();
+  }
+}
+
+/** COPY text of rows (tab-separated, \N for null; values here hold no tabs, newlines or backslashes). */
+const copyText = (rows: unknown[][]) => rows.map((r) => r.map((v) => (v === null ? '\\N' : String(v))).join('\t')).join('\n') + '\n';
+
+async function copyInto(pools: Pools, table: string, columns: string, rows: unknown[][]): Promise<void> {
+  const c = await pools.admin.connect();
+  try {
+    await pipeline(Readable.from([copyText(rows)]), c.query(copyFrom(`copy ${table} (${columns}) from stdin`)));
+  } finally {
+    c.release();
+  }
+}
+
+/**
+ * Members and identities for `keys` (phone or app user id per row) by COPY, with ids allocated
+ * before the clock starts: the floor writes the same member and identity rows the import creates.
+ */
+async function copyMembers(pools: Pools, tenantId: string, kind: 'PHONE' | 'APP_USER_ID', keys: string[]): Promise<{ memberOf: Map<string, string>; copy: () => Promise<void> }> {
+  const distinct = [...new Set(keys)];
+  const ids = (await pools.admin.query(`select nextval(pg_get_serial_sequence('members', 'member_id')) as id from generate_series(1, $1)`, [distinct.length])).rows.map((r) => r.id as string);
+  const memberOf = new Map(distinct.map((k, i) => [k, ids[i]]));
+  return {
+    memberOf,
+    copy: async () => {
+      await copyInto(pools, 'members', 'tenant_id, member_id, phone', distinct.map((k, i) => [tenantId, ids[i], kind === 'PHONE' ? k : null]));
+      await copyInto(pools, 'identities', 'tenant_id, kind, value, member_id', distinct.map((k, i) => [tenantId, kind, k, ids[i]]));
+    },
+  };
+}
+
+/** The COPY floor for orders: the members, identities, orders and items the import writes, copied. */
+async function copyOrders(pools: Pools, orders: ReturnType<typeof makeOrders>): Promise<number> {
+  const { tenantId } = await tenant(pools, 'copy-orders');
+  const { memberOf, copy } = await copyMembers(pools, tenantId, 'PHONE', orders.map((o) => o.identities[0].value));
+  const orderIds = (await pools.admin.query(`select nextval(pg_get_serial_sequence('orders', 'order_id')) as id from generate_series(1, $1)`, [orders.length])).rows.map((r) => r.id);
+  return timed(async () => {
+    await copy();
+    await copyInto(pools, 'orders', 'tenant_id, order_id, member_id, channel, channel_order_id, status, amount, discount, created_at, paid_at',
+      orders.map((o, i) => [tenantId, orderIds[i], memberOf.get(o.identities[0].value), o.channel.toLowerCase(), o.channelOrderId, 'paid', o.amount, o.discount, o.createdAt, o.paidAt]));
+    await copyInto(pools, 'order_items', 'tenant_id, order_id, line_no, member_id, sku, product_name, category, quantity, price',
+      orders.flatMap((o, i) => o.items.map((it, n) => [tenantId, orderIds[i], n + 1, memberOf.get(o.identities[0].value), it.sku, it.productName, it.category, it.quantity, it.price])));
+  });
+}
+
+/** The COPY floor for events: the members, identities and events the import writes, copied. */
+async function copyEvents(pools: Pools, events: ReturnType<typeof makeEvents>): Promise<number> {
+  const { tenantId } = await tenant(pools, 'copy-events');
+  const { memberOf, copy } = await copyMembers(pools, tenantId, 'APP_USER_ID', events.map((e) => e.identities[0].value));
+  return timed(async () => {
+    await copy();
+    await copyInto(pools, 'events', 'tenant_id, event_id, member_id, name, channel, occurred_at, properties',
+      events.map((e) => [tenantId, e.eventId, memberOf.get(e.identities[0].value), e.name, 'app', e.occurredAt, JSON.stringify(e.properties)]));
+  });
+}
+
+async function graphql(url: string, token: string, query: string, variables: unknown): Promise<void> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+  const body = (await res.json()) as { errors?: unknown; data?: Record<string, { rejected: unknown[] }> };
+  const result = body.data && Object.values(body.data)[0];
+  if (body.errors || !result || result.rejected.length > 0) throw new Error(`import failed: ${JSON.stringify(body).slice(0, 500)}`);
+}
+
+async function main(): Promise<void> {
+  let embedded: EmbeddedDatabase | undefined;
+  let server = process.env.DATABASE_URL;
+  if (!server) {
+    embedded = await startEmbeddedPostgres({ dir: '.data/pg', port: Number(process.env.EMBEDDED_PG_PORT ?? 54329) });
+    server = embedded.url;
+  }
+  const root = new pg.Client({ connectionString: Object.assign(new URL(server), { pathname: '/postgres' }).toString() });
+  await root.connect();
+  await root.query(`drop database if exists ${DB} with (force)`);
+  await root.query(`create database ${DB}`);
+  const pools = createPools({ url: Object.assign(new URL(server), { pathname: `/${DB}` }).toString(), max: 10 });
+  const dir = await mkdtemp(path.join(tmpdir(), 'cdp-bench-ingest-'));
+  const gateway = await createGateway({ pools, log: createLogger('silent'), development: false });
+  try {
+    await migrate(pools.admin);
+    const port = await gateway.listen(0, '127.0.0.1');
+    const base = `http://127.0.0.1:${port}`;
+    const orders = makeOrders(ORDERS);
+    const events = makeEvents(EVENTS);
+    const results: Row[] = [];
+    const add = (p: string, kind: Row['kind'], rows: number, seconds: number) =>
+      results.push({ path: p, kind, rows, seconds, rowsPerSecond: Math.round(rows / seconds), ofCopy: null });
+
+    console.log(`orders: ${ORDERS} (2 items each), events: ${EVENTS}; database ${DB}`);
+    add('COPY (floor)', 'orders', ORDERS, await copyOrders(pools, orders));
+    const gq = await tenant(pools, 'graphql-orders');
+    add('GraphQL importOrders', 'orders', ORDERS, await timed(async () => {
+      for (const batch of chunks(orders, GRAPHQL_BATCH)) {
+        await graphql(`${base}/graphql`, gq.token, 'mutation ($o: [OrderInput!]!) { importOrders(orders: $o) { accepted rejected { index message } } }', { o: batch });
+      }
+    }));
+    const csvFile = path.join(dir, 'orders.csv');
+    await writeFile(csvFile, ['channel,channel_order_id,phone,status,amount,discount,created_at,paid_at,items',
+      ...orders.map((o) => [o.channel, o.channelOrderId, o.identities[0].value, 'paid', o.amount, o.discount, o.createdAt, o.paidAt,
+        `"${JSON.stringify(o.items).replace(/"/g, '""')}"`].join(','))].join('\n'));
+    const csv = await tenant(pools, 'csv-orders');
+    add('CSV import (2,000/batch)', 'orders', ORDERS, await timed(async () => {
+      const s = await importCsvFile({ kind: 'orders', file: csvFile, tenantId: csv.tenantId, pool: pools.app });
+      if (s.accepted !== ORDERS) throw new Error(`CSV import accepted ${s.accepted} of ${ORDERS}`);
+    }));
+
+    add('COPY (floor)', 'events', EVENTS, await copyEvents(pools, events));
+    const ge = await tenant(pools, 'graphql-events');
+    add('GraphQL track', 'events', EVENTS, await timed(async () => {
+      for (const batch of chunks(events, GRAPHQL_BATCH)) {
+        await graphql(`${base}/graphql`, ge.token, 'mutation ($e: [EventInput!]!) { track(events: $e) { accepted rejected { index message } } }', { e: batch });
+      }
+    }));
+    const sg = await tenant(pools, 'segment-events');
+    add(`POST /v1/batch (${SEGMENT_BATCH}/request)`, 'events', EVENTS, await timed(async () => {
+      for (const batch of chunks(events, SEGMENT_BATCH)) {
+        const res = await fetch(`${base}/v1/batch`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${sg.token}:`).toString('base64')}` },
+          body: JSON.stringify({ batch: batch.map((e) => ({ type: 'track', messageId: e.eventId, userId: e.identities[0].value,
+            event: e.name, properties: e.properties, timestamp: e.occurredAt, context: { channel: 'app' } })) }),
+        });
+        const body = (await res.json()) as { accepted?: number };
+        if (res.status !== 200 || body.accepted !== batch.length) throw new Error(`collect failed: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+      }
+    }));
+
+    for (const r of results) {
+      const floor = results.find((f) => f.kind === r.kind && f.path === 'COPY (floor)')!;
+      r.ofCopy = Math.round((r.rowsPerSecond / floor.rowsPerSecond) * 100);
+    }
+    console.log(`\n${'kind'.padEnd(7)} ${'path'.padEnd(28)} ${'rows'.padStart(8)} ${'seconds'.padStart(8)} ${'rows/s'.padStart(9)} ${'% of COPY'.padStart(10)}`);
+    for (const r of results) {
+      console.log(`${r.kind.padEnd(7)} ${r.path.padEnd(28)} ${String(r.rows).padStart(8)} ${r.seconds.toFixed(2).padStart(8)} ${String(r.rowsPerSecond).padStart(9)} ${`${r.ofCopy}%`.padStart(10)}`);
+    }
+    await mkdir('bench/results', { recursive: true });
+    await writeFile('bench/results/ingest.json', `${JSON.stringify({
+      date: new Date().toISOString(), cpus: cpus().length, orders: ORDERS, events: EVENTS, itemsPerOrder: 2,
+      note: 'COPY floor: the members, identities, orders, items and events the imports store, copied with ids allocated in advance; the other paths validate, resolve identities (creating those members), upsert idempotently and queue dirty members',
+      results,
+    }, null, 2)}\n`);
+    console.log('\nwrote bench/results/ingest.json');
+  } finally {
+    await gateway.stop();
+    await pools.close();
+    await root.query(`drop database if exists ${DB} with (force)`).catch(() => undefined);
+    await root.end();
+    await rm(dir, { recursive: true, force: true });
+    await embedded?.stop();
+  }
+}
+
+await main();
