@@ -42,7 +42,7 @@ export class CopySink {
   }
 
   /** Sends one chunk; waits for the stream to drain when its buffer is full. Throws the COPY's error. */
-  async write(chunk: string): Promise<void> {
+  async write(chunk: Buffer): Promise<void> {
     if (this.failure) throw this.failure;
     if (chunk.length === 0) return;
     if (!this.stream.write(chunk)) await Promise.race([once(this.stream, 'drain'), this.failed]);

@@ -42,14 +42,16 @@ export function eventLines(rng: Rng, ctx: SeedContext, p: MemberProfile): { text
   if (registers) times[0] = p.registeredAt;
   const sorted = times.subarray(0, n).sort();
   const fmt = ctx.fmt;
-  const memberHex = p.index.toString(16).padStart(8, '0');
+  const memberHex = hex8(p.index);
   const firstId = ctx.eventIdBase + ctx.eventStart[p.index];
   let text = '';
   for (let k = 0; k < n; k++) {
     const isRegister = registers === 1 && k === 0;
     const name = isRegister ? 'register' : NAMES.pick(rng);
     const channel = isRegister ? p.channels[0] : rng.chance(0.5) ? p.channels[0] : rng.pick(p.channels);
-    const eventId = `${memberHex}-${k.toString(16).padStart(4, '0')}-4${hex(rng, 3)}-${'89ab'[rng.int(0, 3)]}${hex(rng, 3)}-${hex(rng, 12)}`;
+    const u = (rng.next() * 0x1_0000_0000) >>> 0;
+    const tail = hex8(u) + hex8((rng.next() * 0x1_0000_0000) >>> 0) + hex8((rng.next() * 0x1_0000_0000) >>> 0);
+    const eventId = `${memberHex}-${HEX_BYTE[k >>> 8]}${HEX_BYTE[k & 255]}-4${tail.slice(0, 3)}-${'89ab'[u >>> 30]}${tail.slice(3, 6)}-${tail.slice(6, 18)}`;
     const at = sorted[k];
     text += `${ctx.tenantId}\t${firstId + k}\t${eventId}\t${p.memberId}\t${name}\t${channel}\t${fmt.timestamp(at)}\t` +
       `${properties(rng, p, name, channel)}\t${fmt.timestamp(at + rng.int(0, 5))}\n`;
@@ -76,8 +78,8 @@ function category(rng: Rng, p: MemberProfile): Category {
   return rng.chance(0.6) ? rng.pick(p.preferred) : CATEGORY_POPULARITY.pick(rng);
 }
 
-function hex(rng: Rng, n: number): string {
-  let s = '';
-  while (s.length < n) s += ((rng.next() * 0x1_0000_0000) >>> 0).toString(16).padStart(8, '0');
-  return s.slice(0, n);
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+function hex8(u: number): string {
+  return HEX_BYTE[u >>> 24] + HEX_BYTE[(u >>> 16) & 255] + HEX_BYTE[(u >>> 8) & 255] + HEX_BYTE[u & 255];
 }

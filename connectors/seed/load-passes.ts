@@ -28,19 +28,37 @@ export interface LoadedRows {
   events: number;
 }
 
-const CHUNK_CHARS = 512 * 1024;
+const CHUNK_BYTES = 1 << 20;
 
-/** Text buffered for one table, flushed to its COPY in large chunks. */
+/**
+ * Rows for one table, UTF-8-encoded straight into a 1 MiB buffer and sent to its COPY when full.
+ * Encoding as we go (rather than growing one long string) keeps the garbage collector out of the way.
+ */
 class Buffered {
-  text = '';
+  private buf = Buffer.allocUnsafe(CHUNK_BYTES);
+  private used = 0;
   constructor(readonly sink: CopySink) {}
-  async add(text: string): Promise<void> {
-    this.text += text;
-    if (this.text.length >= CHUNK_CHARS) await this.flush();
+
+  /** Adds text; returns a promise only when a chunk went out (await it: that is the backpressure). */
+  add(text: string): Promise<void> | undefined {
+    // a UTF-16 code unit takes at most 3 bytes in UTF-8
+    if (this.used + text.length * 3 > CHUNK_BYTES) return this.flushThen(text);
+    this.used += this.buf.write(text, this.used);
+    return undefined;
   }
+
+  private async flushThen(text: string): Promise<void> {
+    await this.flush();
+    if (text.length * 3 > CHUNK_BYTES) await this.sink.write(Buffer.from(text));
+    else this.used = this.buf.write(text, 0);
+  }
+
+  /** Sends what is buffered. */
   async flush(): Promise<void> {
-    const chunk = this.text;
-    this.text = '';
+    if (this.used === 0) return;
+    const chunk = this.buf.subarray(0, this.used);
+    this.buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.used = 0;
     await this.sink.write(chunk);
   }
 }
@@ -80,12 +98,13 @@ export async function loadMembersOrdersEvents(config: pg.ClientConfig, ctx: Seed
       const p = memberProfile(rng, ctx, i);
       const o = orderLines(sideRng, ctx, p);
       items += o.itemRows;
-      await memberOut.add(memberLine(ctx, p));
+      let wait = memberOut.add(memberLine(ctx, p));
+      if (wait) await wait;
       if (o.orderRows) {
-        await orderOut.add(o.orders);
-        await itemOut.add(o.items);
+        if ((wait = orderOut.add(o.orders))) await wait;
+        if ((wait = itemOut.add(o.items))) await wait;
       }
-      await eventOut.add(eventLines(sideRng, ctx, p).text);
+      if ((wait = eventOut.add(eventLines(sideRng, ctx, p).text))) await wait;
       if (++since === 2000 || i === ctx.members - 1) {
         since = 0;
         progress(i + 1, ctx.members, 'members');
@@ -105,7 +124,8 @@ export async function loadIdentities(config: pg.ClientConfig, ctx: SeedContext, 
     const sideRng = new Rng();
     let since = 0;
     for (let i = 0; i < ctx.members; i++) {
-      await out.add(identityLines(sideRng, ctx, memberProfile(rng, ctx, i)).text);
+      const wait = out.add(identityLines(sideRng, ctx, memberProfile(rng, ctx, i)).text);
+      if (wait) await wait;
       if (++since === 5000 || i === ctx.members - 1) {
         since = 0;
         progress(i + 1, ctx.members, 'identities');
