@@ -4,7 +4,7 @@
  * Pure: no database, no GraphQL, no state between calls except the reused parser.
  */
 import type * as A from './ast.js';
-import { Audience, Identifier, Tag } from './tokens.js';
+import { Audience, Dot, LBracket, Tag } from './tokens.js';
 import { lex } from './lexer.js';
 import { ParseErrorCode, parseTokens } from './parser.js';
 import { toExpression, toStatements } from './to-ast.js';
@@ -57,19 +57,22 @@ export interface DslValidation {
   batchOnly: boolean;
 }
 
-type Front = { kind: 'program'; statements: A.Statement[] } | { kind: 'expression'; expr: A.Expr } | { kind: 'errors'; errors: DslError[] };
+/** The front end's result; on syntax errors, the definitions the parser did not have to repair. */
+type Front = { kind: 'program'; statements: A.Statement[] } | { kind: 'expression'; expr: A.Expr } | { kind: 'errors'; errors: DslError[]; statements?: A.Statement[] };
 
 function front(source: string, mode: 'auto' | 'program' | 'standalone'): Front {
   const lexed = lex(source);
   if (lexed.errors.length > 0) return { kind: 'errors', errors: lexed.errors };
   const t = lexed.tokens;
-  const program = mode === 'program' || (mode === 'auto' && t.length >= 2 && (t[0].tokenType === Tag || t[0].tokenType === Audience)
-    && (t[1].tokenType === Identifier || t[1].tokenType.CATEGORIES?.includes(Identifier)));
+  const program = mode === 'program' || (mode === 'auto' && t.length >= 1 && (t[0].tokenType === Tag || t[0].tokenType === Audience)
+    && t[1]?.tokenType !== Dot && t[1]?.tokenType !== LBracket);
   if (t.length === 0 && mode !== 'program') {
     return { kind: 'errors', errors: [errorAt(endOfSource(source), ParseErrorCode.EMPTY_SOURCE, 'there is nothing to check: write a definition or an expression')] };
   }
   const parsed = parseTokens(source, t, program ? 'program' : 'standalone');
-  if (parsed.errors.length > 0 || !parsed.cst) return { kind: 'errors', errors: parsed.errors };
+  if (parsed.errors.length > 0 || !parsed.cst) {
+    return { kind: 'errors', errors: parsed.errors, statements: program && parsed.cst ? toStatements(parsed.cst).statements : [] };
+  }
   if (!program) {
     const expr = toExpression(parsed.cst);
     return expr ? { kind: 'expression', expr } : { kind: 'errors', errors: [internal('the parser returned an incomplete expression')] };
@@ -96,11 +99,14 @@ function guarded<T>(fn: () => T, onError: (e: DslError) => T): T {
 
 const failed = (e: DslError): { ok: false; errors: DslError[] } => ({ ok: false, errors: [e] });
 
-/** Parses a source text of definitions (`tag ...`, `audience ...`). Statements the parser had to repair are left out. */
+/**
+ * Parses a source text of definitions (`tag ...`, `audience ...`). With syntax errors, `statements`
+ * holds the definitions that parsed cleanly; the ones the parser had to repair are left out.
+ */
 export function parseDefinitions(source: string): { statements: A.Statement[]; errors: DslError[] } {
   return guarded(() => {
     const f = front(source, 'program');
-    return f.kind === 'program' ? { statements: f.statements, errors: [] } : { statements: [], errors: f.kind === 'errors' ? f.errors : [] };
+    return f.kind === 'program' ? { statements: f.statements, errors: [] } : { statements: f.kind === 'errors' ? f.statements ?? [] : [], errors: f.kind === 'errors' ? f.errors : [] };
   }, (e) => ({ statements: [], errors: [e] }));
 }
 

@@ -48,8 +48,8 @@ function encode(message: string, expected: string[]): string {
 // Alternatives and separated lists are built through these helpers rather than as `{ ALT: () => ... }` literals: a
 // transpiler that keeps function names (tsx) would otherwise wrap every such closure, on every
 // rule invocation, in a call that defines its name, which costs more than the parsing itself.
-function alt(fn: () => unknown): { ALT: () => unknown } {
-  return { ALT: fn };
+function alt(fn: () => unknown, gate?: () => boolean): { ALT: () => unknown; GATE?: () => boolean } {
+  return gate ? { ALT: fn, GATE: gate } : { ALT: fn };
 }
 
 function commaSeparated(fn: () => unknown): { SEP: TokenType; DEF: () => unknown } {
@@ -72,12 +72,13 @@ const messages: IParserErrorMessageProvider = {
   },
   buildNoViableAltMessage({ expectedPathsPerAlt, actual, ruleName }) {
     const expected = unique(expectedPathsPerAlt.flatMap((alt) => alt.map((path) => label(path[0]))));
-    const what = EXPRESSION_RULES.has(ruleName) ? 'an expression' : ruleName === 'typeSpec' ? 'a type' : human(expected);
+    const what = EXPRESSION_RULES.has(ruleName) || expected.includes('number literal') ? 'an expression' : ruleName === 'typeSpec' ? 'a type' : human(expected);
     return encode(`expected ${what} but found ${shown(actual[0])}`, expected);
   },
   buildEarlyExitMessage({ expectedIterationPaths, actual }) {
     const expected = unique(expectedIterationPaths.map((path) => label(path[0])));
-    return encode(`expected ${human(expected)} but found ${shown(actual[0])}`, expected);
+    const what = expected.includes('number literal') ? 'an expression' : human(expected);
+    return encode(`expected ${what} but found ${shown(actual[0])}`, expected);
   },
 };
 
@@ -271,7 +272,8 @@ export class DslParser extends CstParser {
         this.CONSUME(T.RParen);
       }),
       alt(() => this.SUBRULE(this.caseExpr)),
-      alt(() => this.SUBRULE(this.keywordReference)),
+      // `tag` and `audience` start an expression only as `tag.NAME`: elsewhere they start a definition
+      alt(() => this.SUBRULE(this.keywordReference), () => this.LA(2).tokenType === T.Dot || this.LA(2).tokenType === T.LBracket),
       alt(() => this.SUBRULE(this.nameExpr)),
     ]);
   });

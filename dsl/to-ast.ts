@@ -12,7 +12,8 @@ import { ParseErrorCode } from './parser.js';
 export function toStatements(program: CstNode): { statements: A.Statement[]; errors: DslError[] } {
   const statements: A.Statement[] = [];
   const errors: DslError[] = [];
-  for (const s of nodes(program, 'statement')) {
+  for (const s of program.children.statement ?? []) {
+    if (isToken(s) || repaired(s)) continue;
     try {
       const inner = s.children.tagStatement ? node(s, 'tagStatement') : node(s, 'audienceStatement');
       statements.push(inner.name === 'tagStatement' ? tagStatement(inner, errors) : audienceStatement(inner, errors));
@@ -25,6 +26,7 @@ export function toStatements(program: CstNode): { statements: A.Statement[]; err
 
 /** The expression of a `standalone` parse, or undefined when the parser had to repair it. */
 export function toExpression(standalone: CstNode): A.Expr | undefined {
+  if (repaired(standalone)) return undefined;
   try {
     return expression(node(standalone, 'expression'));
   } catch (e) {
@@ -34,6 +36,15 @@ export function toExpression(standalone: CstNode): A.Expr | undefined {
 }
 
 class Incomplete extends Error {}
+
+/** Whether the parser repaired this part: a recovered node or a token it inserted. */
+function repaired(n: CstNode): boolean {
+  if (n.recoveredNode) return true;
+  for (const list of Object.values(n.children)) {
+    for (const e of list) if (isToken(e) ? e.isInsertedInRecovery === true : repaired(e)) return true;
+  }
+  return false;
+}
 
 function isToken(e: CstElement): e is IToken {
   return (e as IToken).image !== undefined;
