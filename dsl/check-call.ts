@@ -32,7 +32,6 @@ export function checkCall(c: ExprChecker, e: A.Call, ctx: Context, hint?: CheckT
   const fn = e.name.text;
   if (AGGREGATES.has(fn)) return aggregate(c, e, fn as AggregateFn, ctx, hint);
   if (!FUNCTION_NAMES.includes(fn)) {
-    for (const a of e.args) c.check(a.value, ctx);
     return c.report(e.name.span, CheckErrorCode.UNKNOWN_FUNCTION, `unknown function \`${fn}\``, didYouMean(fn, FUNCTION_NAMES));
   }
   const allowed = fn === 'quintile' ? ['desc', 'asc'] : [];
