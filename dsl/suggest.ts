@@ -1,7 +1,7 @@
 /**
  * The candidate closest to `word` by edit distance (case-insensitive), when it is close enough to be
  * a plausible misspelling: at most one edit for short words, a third of the length for longer ones;
- * a word that begins the other (`churn`, `churned`) counts as one edit.
+ * a word that begins the other (`churn`, `churned`) or abbreviates it (`cnt`, `count`) counts as one edit.
  */
 export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
   const w = word.toLowerCase();
@@ -11,8 +11,8 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
   for (const c of candidates) {
     if (c === word) continue;
     const lc = c.toLowerCase();
-    const prefix = w.length >= 3 && (lc.startsWith(w) || w.startsWith(lc));
-    const d = prefix ? Math.min(1, distance(w, lc, limit)) : distance(w, lc, limit);
+    const shortened = w.length >= 3 && (lc.startsWith(w) || w.startsWith(lc) || (w[0] === lc[0] && subsequence(w, lc)));
+    const d = shortened ? Math.min(1, distance(w, lc, limit)) : distance(w, lc, limit);
     if (d > limit) continue;
     if (d < bestDistance || (d === bestDistance && best !== undefined && c < best)) {
       best = c;
@@ -43,4 +43,11 @@ function distance(a: string, b: string, max: number): number {
     prev = row;
   }
   return prev[b.length];
+}
+
+/** Whether the letters of `short` appear in `long` in order. */
+function subsequence(short: string, long: string): boolean {
+  let i = 0;
+  for (let j = 0; j < long.length && i < short.length; j++) if (short[i] === long[j]) i++;
+  return i === short.length;
 }
