@@ -1,0 +1,57 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import pg from 'pg';
+import { testDatabase, type TestDatabase } from '../support/db.js';
+import { createTenantWithToken, type TestGateway } from '../support/gateway.js';
+import { startGovernedGateway } from './support.js';
+
+/**
+ * What tenant isolation costs per request, counted in round trips to Postgres: every query() call
+ * of every pg client in this process (the gateway runs in it) during one HTTP request.
+ */
+
+let db: TestDatabase;
+let gw: TestGateway;
+let acme: { tenantId: string; token: string };
+let memberId: string;
+const sent: string[] = [];
+const original = pg.Client.prototype.query;
+
+beforeAll(async () => {
+  db = await testDatabase();
+  gw = await startGovernedGateway(db);
+  acme = await createTenantWithToken(db, 'acme');
+  memberId = (await db.admin.query(`insert into members (tenant_id, name) values ($1, '张三') returning member_id`, [acme.tenantId])).rows[0].member_id;
+  await gw.graphql('{ viewer { consumer } }', {}, acme.token); // warm the pools
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const config = args[0] as string | { text?: string };
+    sent.push(typeof config === 'string' ? config : config?.text ?? '?');
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+});
+
+afterAll(() => {
+  pg.Client.prototype.query = original;
+});
+
+async function roundTrips(query: string, variables: Record<string, unknown> = {}): Promise<string[]> {
+  sent.length = 0;
+  const r = await gw.graphql(query, variables, acme.token);
+  expect(r.body.errors).toBeUndefined();
+  return sent.map((s) => s.replace(/x[0-9a-f]{64}/g, 'x<sha256>').replace(/\s+/g, ' ').trim());
+}
+
+describe('round trips per request', () => {
+  it('authenticates, sets the tenant for row-level security and opens the transaction in one round trip', async () => {
+    expect(await roundTrips('{ viewer { consumer } }')).toEqual([
+      String.raw`begin; select * from cdp_authenticate('\x<sha256>'::bytea); select cdp_is_root_token('\x<sha256>'::bytea) as root`,
+      'select allowed, remaining, at from cdp_rate_take($1, $2, $3)',
+      'commit',
+    ]);
+  });
+
+  it('adds only the statements the fields need', async () => {
+    const sqls = await roundTrips('query ($id: ID!) { member(id: $id) { name } }', { id: memberId });
+    expect(sqls).toHaveLength(4);
+    expect(sqls[2]).toMatch(/from members m/);
+  });
+});
