@@ -64,13 +64,14 @@ export function compileChecked(expr: A.Expr, analysis: Analysis, valueType: Valu
   const sources = new Sources(w, members && !population);
   const c = new ExprCompiler(w, analysis, sources);
   const value = condition ? c.condition(expr) : c.coerce(expr, valueType);
+  const scans = sources.scanDefinitions();
+  const joins = sources.joins();
   const where = [`${w.column('members', 'm', 'tenant_id')} = ${w.tenant}`];
   if (members && !population) where.push(`${w.column('members', 'm', 'member_id')} = any(${w.members})`);
   if (!w.asOfUsed) where.push(`${w.asOf} is not null`);
-  const scans = sources.scanDefinitions();
   let text = [...(scans.length > 0 ? [`with ${scans.join(',\n')}`] : []),
     `select ${w.column('members', 'm', 'member_id')}, (${value})::${SQL_TYPES[valueType.kind]} as value`,
-    `from ${w.table('members')} m`, ...sources.joins(), `where ${where.join(' and ')}`].join('\n');
+    `from ${w.table('members')} m`, ...joins, `where ${where.join(' and ')}`].join('\n');
   if (members && population) text = `select q.member_id, q.value from (${text}) q\nwhere q.member_id = any(${w.members})`;
   if (w.values.length > MAX_PARAMETERS) throw new TooManyParameters();
   return w.finish(text);
