@@ -12,6 +12,7 @@ import { dayStart, type SeedContext } from './context.js';
 import { NULL, copyText, money } from './copy-text.js';
 import { timeOfDay } from './time-of-day.js';
 import type { MemberProfile } from './member-gen.js';
+import { SHOWCASE } from './showcase.js';
 
 /** Columns of the order lines, for the COPY statement. */
 export const ORDER_COLUMNS = 'tenant_id, order_id, member_id, channel, channel_order_id, status, amount, discount, ' +
@@ -57,7 +58,9 @@ export function orderLines(rng: Rng, ctx: SeedContext, p: MemberProfile): OrderB
     const createdAt = sorted[k];
     const globalIndex = firstIndex + k;
     const orderId = ctx.orderIdBase + globalIndex;
-    const channel = rng.chance(0.5) ? p.channels[0] : rng.pick(p.channels);
+    const drawn = rng.chance(0.5) ? p.channels[0] : rng.pick(p.channels);
+    // scripted members buy on each of their channels in turn, so their stories hold for every seed
+    const channel = SHOWCASE[p.index] ? p.channels[k % p.channels.length] : drawn;
     const ageDays = (ctx.historyEnd - createdAt) / 86_400;
     const status = (ageDays < 3 ? FRESH : ageDays < 15 ? RECENT : SETTLED).pick(rng);
     let subtotal = 0;

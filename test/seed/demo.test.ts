@@ -39,6 +39,21 @@ describe('seedDemo', () => {
     expect(demo.summary.events / 300).toBeLessThan(23);
   });
 
+  it('has the scripted members connectors/seed/README.md documents, with the same phones every time', async () => {
+    const r = await db.admin.query<{ name: string; phone: string; channels: string[]; orders: number }>(`
+      select m.name, m.phone, array(select distinct channel from orders o where o.tenant_id = m.tenant_id
+               and o.member_id = m.member_id order by 1) as channels,
+             (select count(*)::int from orders o where o.tenant_id = m.tenant_id and o.member_id = m.member_id) as orders
+        from members m where m.tenant_id = $1 order by m.member_id limit 5`, [demo.tenantId]);
+    expect(r.rows).toEqual([
+      { name: '张伟', phone: '13862206779', channels: ['jd', 'pos', 'tmall', 'wechat_mp'], orders: 24 },
+      { name: '李娜', phone: '13983492556', channels: ['douyin', 'tmall'], orders: 15 },
+      { name: '王芳', phone: '18695769647', channels: ['app', 'pdd', 'wechat_mp'], orders: 12 },
+      { name: '刘洋', phone: '13550672440', channels: ['jd'], orders: 8 },
+      { name: '陈静', phone: '17721944220', channels: ['douyin'], orders: 1 },
+    ]);
+  });
+
   it('refuses a second demo tenant and leaves the first untouched', async () => {
     await expect(seedDemo(db.admin, { members: 10 })).rejects.toThrow('tenant "demo" already exists');
     const n = await db.admin.query('select count(*)::int as n from members where tenant_id = $1', [demo.tenantId]);
