@@ -82,7 +82,11 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     if (path !== '/graphql') return send(res, 404, 'application/json', '{"error":"not found"}');
     if (req.method !== 'GET' && req.method !== 'POST') return send(res, 405, 'application/json', '{"error":"method not allowed"}');
     const body = req.method === 'POST' ? await readJson(req) : undefined;
-    if (body && 'error' in body) return send(res, body.status, 'application/json', JSON.stringify({ errors: [{ message: body.error, extensions: { code: 'BAD_USER_INPUT' } }], extensions: { cost: costExtension(undefined) } }));
+    if (body && 'error' in body) {
+      // the rest of an oversized body is never read: close the connection so it is not reused mid-body
+      res.setHeader('connection', 'close');
+      return send(res, body.status, 'application/json', JSON.stringify({ errors: [{ message: body.error, extensions: { code: 'BAD_USER_INPUT' } }], extensions: { cost: costExtension(undefined) } }));
+    }
     const headers = new HeaderMap();
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
     let scope: RequestScope | undefined;

@@ -4,7 +4,7 @@ import type { Context } from '../../resolvers/context.js';
 import type { Principal } from '../../tenants/auth.js';
 import { setRequestBudget, tokenBucketKey, type BucketStore, type RequestBudget } from '../../tenants/rate-limit.js';
 import { analyzeOperation } from './analyze.js';
-import { checkAnalysis, checkSource, rateLimited, rewriteLimitErrors, tooComplex, type GovernanceLimits } from './limits.js';
+import { checkAnalysis, checkNul, checkSource, rateLimited, rewriteLimitErrors, tooComplex, type GovernanceLimits } from './limits.js';
 import { stateOf } from './state.js';
 
 /** The `extensions.cost` object of a response. */
@@ -75,7 +75,7 @@ export function costPlugin(store: BucketStore, limits: GovernanceLimits): Apollo
           const op = rc.operation!;
           state.operation = op.operation;
           const analysis = (state.analysis ??= analyzeOperation(rc.schema, rc.document, op, rc.request.variables, limits));
-          const err = checkAnalysis(analysis, limits);
+          const err = checkAnalysis(analysis, limits) ?? checkNul(rc.document, rc.request.variables);
           if (err) throw err;
           const { capacity } = bucketOf(rc.contextValue.principal, limits);
           const cost = Math.max(1, analysis.cost);

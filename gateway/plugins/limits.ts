@@ -1,4 +1,4 @@
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, visit, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import { HeaderMap } from '@apollo/server';
 import { ErrorCode } from '../errors.js';
 import type { Analysis, CostModel } from './analyze.js';
@@ -76,6 +76,30 @@ export function checkAnalysis(a: Analysis, limits: GovernanceLimits): GraphQLErr
   if (a.depth > limits.maxDepth) return tooComplex(`query depth ${a.depth} exceeds the limit of ${limits.maxDepth}`, numbers);
   if (a.cost > limits.maxCost) return tooComplex(`query cost ${a.cost} exceeds the limit of ${limits.maxCost}`, numbers);
   return null;
+}
+
+/**
+ * BAD_USER_INPUT (400) when a string argument or variable holds a NUL character: Postgres text and
+ * jsonb cannot store one, so it could only ever end as a database error.
+ */
+export function checkNul(document: DocumentNode, variables: Record<string, unknown> | undefined): GraphQLError | null {
+  let found = containsNul(variables);
+  if (!found) {
+    visit(document, {
+      StringValue(node) {
+        if (node.value.includes('\u0000')) found = true;
+      },
+    });
+  }
+  return found
+    ? new GraphQLError('text arguments may not contain the NUL character (\\u0000)', { extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } } })
+    : null;
+}
+
+function containsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (depth > 50 || value === null || typeof value !== 'object') return false;
+  return Object.entries(value).some(([k, v]) => k.includes('\u0000') || containsNul(v, depth + 1));
 }
 
 /** RATE_LIMITED: HTTP 429 with Retry-After (seconds). */

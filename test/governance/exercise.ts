@@ -17,6 +17,8 @@ export interface ProbeValues {
   phone: string;
   tag: string;
   audience: string;
+  /** When set, every String and ID argument and input field gets this text instead (hostile input). */
+  text?: string;
 }
 
 /** One generic call of a root field. */
@@ -92,6 +94,7 @@ export function valueFor(field: string, name: string, type: GraphQLInputType, re
     return required || ['kind', 'channel'].includes(name) ? preferred ?? names[0] : undefined;
   }
   const scalar = (inner as GraphQLNamedType).name;
+  if (v.text !== undefined && (scalar === 'String' || scalar === 'ID')) return v.text;
   if (scalar === 'ID') return required || /id$/i.test(name) ? idFor(field, name, v) : undefined;
   if (scalar === 'String') return stringFor(field, name, v) ?? (required ? v.tag : undefined);
   if (scalar === 'Int') {
