@@ -53,6 +53,9 @@ MemberRef.implement({
     married: t.exposeBoolean('married', { nullable: true }),
     hasChildren: t.exposeBoolean('has_children', { nullable: true }),
     attributes: t.field({ type: 'JSON', description: 'free-form per-tenant attributes', resolve: (m) => m.attributes }),
+    age: t.exposeInt('age', { nullable: true, description: 'whole years since the birthday, today (UTC, as the DSL by default)' }),
+    daysUntilBirthday: t.exposeInt('days_until_birthday', { nullable: true, description: 'days to the next birthday, 0..365 (UTC)' }),
+    hasIdCard: t.exposeBoolean('has_id_card', { description: 'a national id is on file (it is stored hashed and never returned)' }),
     identities: t.field({
       type: [IdentityRef],
       resolve: (m, _a, ctx) => ctx.loaders.identitiesByMember.load(m.member_id),

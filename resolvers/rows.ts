@@ -21,11 +21,23 @@ export interface MemberRow {
   married: boolean | null;
   has_children: boolean | null;
   attributes: Record<string, unknown>;
+  has_id_card: boolean;
+  /** Whole years since the birthday, today (UTC); null without a birthday. */
+  age: number | null;
+  /** Days from today (UTC) to the next birthday, 0..365; null without a birthday. */
+  days_until_birthday: number | null;
 }
+
+// Today as the DSL sees it by default (asOf = now, calendar in UTC), so `age` and `days_until_birthday`
+// read the same in GraphQL as in a tag; 29 February falls on 28 February in other years, as there.
+const TODAY = `(now() at time zone 'UTC')::date`;
+const BIRTHDAY_IN = (years: string) => `(m.birthday + make_interval(years => extract(year from ${TODAY})::int - extract(year from m.birthday)::int${years}))::date`;
 
 /** Columns every member query selects (table alias `m`). */
 export const MEMBER_COLUMNS = `m.member_id, m.name, m.gender, to_char(m.birthday, 'YYYY-MM-DD') as birthday, m.phone, m.email,
-  m.province, m.city, m.registered_at, m.registered_channel, m.level, m.points, m.married, m.has_children, m.attributes`;
+  m.province, m.city, m.registered_at, m.registered_channel, m.level, m.points, m.married, m.has_children, m.attributes,
+  m.id_card_sha256 is not null as has_id_card, extract(year from age(${TODAY}, m.birthday))::int as age,
+  case when ${BIRTHDAY_IN('')} >= ${TODAY} then ${BIRTHDAY_IN('')} - ${TODAY} else ${BIRTHDAY_IN(' + 1')} - ${TODAY} end as days_until_birthday`;
 
 /** A timestamp as exact UTC text with microseconds: keyset cursors must not lose precision to JS Dates. */
 export const cursorTime = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;

@@ -1,6 +1,8 @@
 import http from 'node:http';
 import pg from 'pg';
 import type { BenchData } from './setup.js';
+import { createPools } from '../../connectors/store/pool.js';
+import { beginAuthenticated, bearerToken } from '../../tenants/auth.js';
 
 const iso = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
@@ -27,6 +29,43 @@ export const FLOOR_SQL = `select json_build_object('data', json_build_object('me
       from tag_values tv join tag_definitions d on d.tenant_id = tv.tenant_id and d.name = tv.tag_name
       where tv.tenant_id = m.tenant_id and tv.member_id = m.member_id and d.status <> 'deprecated'), '[]'::json))
   from members m where m.tenant_id = $1 and m.member_id = $2)))::text as body`;
+
+/**
+ * The floor of our architecture: the same hand-written statement, but with what every gateway
+ * request does around it: the token checked and the tenant transaction opened in one round trip
+ * (beginAuthenticated), the statement run as cdp_app under row-level security, then commit. The gap
+ * between this and the gateway is the GraphQL layer; the gap between this and the floor is the
+ * security protocol.
+ */
+export async function startFloorWithTransaction(data: BenchData, port: number, poolSize: number): Promise<http.Server> {
+  const pools = createPools({ url: data.url, max: poolSize });
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const client = await pools.app.connect();
+      try {
+        const { variables } = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        const bearer = bearerToken(req.headers.authorization);
+        const principal = 'token' in bearer ? await beginAuthenticated(client, bearer.token) : null;
+        if (!principal || 'failure' in principal || principal.kind !== 'consumer') throw new Error('unauthenticated');
+        const r = await client.query<{ body: string }>({ name: 'floor_member_page', text: FLOOR_SQL, values: [principal.tenantId, variables.id] });
+        await client.query('commit');
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(r.rows[0].body);
+      } catch (err) {
+        await client.query('rollback').catch(() => undefined);
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ errors: [{ message: String(err) }] }));
+      } finally {
+        client.release();
+      }
+    });
+  });
+  server.on('close', () => void pools.close());
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return server;
+}
 
 /**
  * The floor: node:http + pg, no GraphQL, no token check, no transaction; one prepared statement

@@ -12,8 +12,9 @@ import { POSTGRAPHILE_QUERY } from './postgraphile.js';
  *
  * Requests/s and p50/p99 latency of one member page (a member by id with its fields, its 10 newest
  * orders with items, its tags) on loopback under autocannon, for three servers over the same
- * database, each in its own process, one after the other: ours (Apollo + Pothos + DataLoader),
- * PostGraphile v5, and the floor (node:http + one hand-written SQL statement). Requests cycle over
+ * database, each in its own process, one after the other: ours (Apollo + Pothos + DataLoader, the
+ * gateway as deployed), ours with its rate-limit buckets in memory instead of Postgres, PostGraphile v5, floor-tx (the hand-written statement inside our token check + tenant transaction)
+ * and the floor (node:http + one hand-written SQL statement, no auth, no transaction). Requests cycle over
  * 500 members. Prints a table and writes bench/results/graphql.json. Not a test: numbers depend on
  * the machine (and here on what else its 2 cores are doing).
  */
@@ -32,8 +33,8 @@ const arg = (name: string, fallback: number) => {
 const DURATION = arg('duration', 10);
 const CONNECTIONS = arg('connections', 16);
 const WARMUP = arg('warmup', 3);
-const KINDS: ServerKind[] = (process.env.BENCH_ONLY?.split(',') as ServerKind[] | undefined) ?? ['ours', 'postgraphile', 'floor'];
-const PORTS: Record<ServerKind, number> = { ours: 4301, postgraphile: 4302, floor: 4303 };
+const KINDS: ServerKind[] = (process.env.BENCH_ONLY?.split(',') as ServerKind[] | undefined) ?? ['ours', 'ours-memory-limits', 'postgraphile', 'floor-tx', 'floor'];
+const PORTS: Record<ServerKind, number> = { ours: 4301, 'ours-memory-limits': 4305, postgraphile: 4302, 'floor-tx': 4304, floor: 4303 };
 
 interface Row {
   server: ServerKind; requestsPerSecond: number; p50Ms: number; p99Ms: number; requests: number; errors: number;
@@ -115,13 +116,14 @@ async function main(): Promise<void> {
     }
   }
   // The floor must answer exactly what the gateway answers, or it is not the floor of this query.
-  if (KINDS.length === 3 && !isDeepStrictEqual(answers.ours.data, answers.floor.data)) {
+  const same = isDeepStrictEqual(answers.ours?.data, answers.floor?.data) && isDeepStrictEqual(answers.floor?.data, answers['floor-tx']?.data);
+  if (KINDS.length === 5 && !same) {
     throw new Error(`the floor and the gateway disagree on member ${data.memberIds[0]}:\n${JSON.stringify(answers.ours.data)}\n${JSON.stringify(answers.floor.data)}`);
   }
-  if (KINDS.length === 3 && answers.postgraphile.data.member.orders.nodes.length !== answers.ours.data.member.orders.nodes.length) {
+  if (KINDS.length === 5 && answers.postgraphile.data.member.orders.nodes.length !== answers.ours.data.member.orders.nodes.length) {
     throw new Error('PostGraphile returned a different number of orders');
   }
-  if (KINDS.length < 3) return;
+  if (KINDS.length < 5) return;
 
   const by = Object.fromEntries(rows.map((r) => [r.server, r])) as Record<ServerKind, Row>;
   console.log(`\nmember page: member + 10 newest orders with items + tags; ${CONNECTIONS} connections, ${DURATION} s each, pool ${POOL_SIZE}\n`);
@@ -132,7 +134,8 @@ async function main(): Promise<void> {
   }
   const vsPgl = by.ours.requestsPerSecond / by.postgraphile.requestsPerSecond;
   const vsFloor = by.floor.requestsPerSecond / by.ours.requestsPerSecond;
-  console.log(`\nours / PostGraphile throughput: ${vsPgl.toFixed(2)}x; floor / ours: ${vsFloor.toFixed(2)}x`);
+  const vsFloorTx = by['floor-tx'].requestsPerSecond / by.ours.requestsPerSecond;
+  console.log(`\nours / PostGraphile throughput: ${vsPgl.toFixed(2)}x; floor / ours: ${vsFloor.toFixed(2)}x; floor-tx / ours: ${vsFloorTx.toFixed(2)}x`);
 
   const out = new URL('../results/graphql.json', import.meta.url);
   await mkdir(new URL('.', out), { recursive: true });
@@ -140,6 +143,7 @@ async function main(): Promise<void> {
     at: new Date().toISOString(), command: 'npx tsx bench/graphql/run.ts', node: process.version, cpus: os.cpus().length,
     loadAverage: os.loadavg(), connections: CONNECTIONS, durationSeconds: DURATION, poolSize: POOL_SIZE, members: data.memberIds.length,
     results: rows, oursOverPostGraphile: Number(vsPgl.toFixed(3)), floorOverOurs: Number(vsFloor.toFixed(3)),
+    floorWithTransactionOverOurs: Number(vsFloorTx.toFixed(3)),
   }, null, 2)}\n`);
   console.log(`wrote ${fileURLToPath(out)}`);
 }

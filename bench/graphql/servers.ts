@@ -1,13 +1,14 @@
 import { createGateway } from '../../gateway/server.js';
 import { createLogger } from '../../gateway/logger.js';
 import { createPools } from '../../connectors/store/pool.js';
+import { MemoryBucketStore } from '../../tenants/rate-limit.js';
 import { startPostGraphile } from './postgraphile.js';
-import { startFloor } from './floor.js';
+import { startFloor, startFloorWithTransaction } from './floor.js';
 import { POOL_SIZE, type BenchData, type ServerKind } from './setup.js';
 
 /**
  * One benchmark server in its own process (so the load generator never shares its event loop):
- * `servers.ts ours|postgraphile|floor PORT`, bench data as JSON in BENCH_DATA. Prints "ready" when
+ * `servers.ts ours|ours-memory-limits|postgraphile|floor-tx|floor PORT`, bench data as JSON in BENCH_DATA. Prints "ready" when
  * listening; exits on SIGTERM.
  */
 
@@ -16,13 +17,17 @@ async function main(): Promise<void> {
   const port = Number(portText);
   const data = JSON.parse(process.env.BENCH_DATA ?? '') as BenchData;
   let stop: () => Promise<void>;
-  if (kind === 'ours') {
+  if (kind === 'ours' || kind === 'ours-memory-limits') {
     const pools = createPools({ url: data.url, max: POOL_SIZE });
-    const gateway = await createGateway({ pools, log: createLogger('silent'), development: false });
+    // ours-memory-limits: the rate-limit buckets in process memory instead of Postgres (one statement
+    // less per request), to show what the shared budget store costs
+    const governance = kind === 'ours-memory-limits' ? { sharedStore: new MemoryBucketStore() } : undefined;
+    const gateway = await createGateway({ pools, log: createLogger('silent'), development: false, governance });
     await gateway.listen(port, '127.0.0.1');
     stop = async () => { await gateway.stop(); await pools.close(); };
   } else {
-    const server = kind === 'postgraphile' ? await startPostGraphile(data, port, POOL_SIZE) : await startFloor(data, port, POOL_SIZE);
+    const start = { postgraphile: startPostGraphile, 'floor-tx': startFloorWithTransaction, floor: startFloor }[kind];
+    const server = await start(data, port, POOL_SIZE);
     stop = () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
   }
   // SIGUSR2: report the process's CPU seconds so far (the runner takes the difference over a run)

@@ -56,6 +56,21 @@ describe('Member', () => {
     });
   });
 
+  it('derives age and days until the birthday (UTC, as the DSL), and tells only whether a national id is on file', async () => {
+    const id = fx.memberIds[3]; // birthday 1990-01-05
+    await db.admin.query(`update members set id_card_sha256 = sha256('110101199001050000') where tenant_id = $1 and member_id = $2`, [acme.tenantId, id]);
+    const data = await ok(`query ($id: ID!, $other: ID!) { a: member(id: $id) { age daysUntilBirthday hasIdCard } b: member(id: $other) { hasIdCard } }`,
+      { id, other: fx.memberIds[4] });
+    const now = new Date();
+    const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+    const thisYear = Date.UTC(now.getUTCFullYear(), 0, 5);
+    const next = thisYear >= today ? thisYear : Date.UTC(now.getUTCFullYear() + 1, 0, 5);
+    expect(data).toEqual({
+      a: { age: now.getUTCFullYear() - 1990 - (today < thisYear ? 1 : 0), daysUntilBirthday: (next - today) / 86_400_000, hasIdCard: true },
+      b: { hasIdCard: false },
+    });
+  });
+
   it('finds a member by identity', async () => {
     const data = await ok(`{ memberByIdentity(kind: PHONE, value: "13800000007") { id name } none: memberByIdentity(kind: EMAIL, value: "x") { id } }`);
     expect(data).toEqual({ memberByIdentity: { id: fx.memberIds[6], name: '会员7' }, none: null });

@@ -33,7 +33,7 @@ async function statementsOf(first: number): Promise<string[]> {
   return [...gw.statements];
 }
 
-const tableOf = (sql: string) => /\bfrom\s+(?:unnest\([^)]*\)\s+as\s+\w+\(\w+\)\s+cross join lateral \(select \* from\s+)?(\w+)/i.exec(sql)?.[1];
+const tableOf = (sql: string) => /\bfrom\s+(members|identities|orders|order_items|tag_values|audience_members|events)\b/i.exec(sql)?.[1];
 
 describe('no N+1', () => {
   it('serves a page of 50 members with orders, items, identities, tags and audiences in 6 statements', async () => {
