@@ -14,15 +14,22 @@ const pools = createPools({ url: Object.assign(new URL(server), { pathname: '/cd
 await migrate(pools.admin);
 const t = (await pools.admin.query(`insert into tenants (name) values ('p') returning tenant_id`)).rows[0].tenant_id;
 const n = Number(process.env.N ?? 5000);
-const orders = Array.from({ length: n }, (_, i) => ({ channel: 'TMALL', channelOrderId: `O-${i}`, identities: [{ kind: 'PHONE', value: `139${String(10000000 + (i % (n / 2))).padStart(8, '0')}` }],
+const people = Number(process.env.PEOPLE ?? n / 2);
+const rounds = Number(process.env.ROUNDS ?? 2);
+const fresh = process.env.FRESH === '1';
+const ordersOf = (round: number) => Array.from({ length: n }, (_, i) => ({ channel: 'TMALL', channelOrderId: `O-${fresh ? round * n + i : i}`,
+  identities: [{ kind: 'PHONE', value: `139${String(10000000 + ((i * 7919 + round * 13) % people)).padStart(8, '0')}` }],
   status: 'PAID', amount: 10, createdAt: '2025-01-01T00:00:00Z', items: [{ sku: 'a', quantity: 1, price: 5 }, { sku: 'b', quantity: 1, price: 5 }] }));
-for (let round = 0; round < 2; round++) {
+for (let round = 0; round < rounds; round++) {
+  const orders = ordersOf(round);
   const t0 = performance.now();
   await withTenant(pools.app, t, async (c) => {
     const q = c.query.bind(c);
+    if (!(c as any).profiled) (c as any).profiled = q;
+    const orig = (c as any).profiled;
     (c as any).query = async (text: string, values?: unknown[]) => {
       const s = performance.now();
-      const r = await q(text, values);
+      const r = await orig(text, values);
       console.log(`${(performance.now() - s).toFixed(1).padStart(8)} ms  ${text.replace(/\s+/g, ' ').slice(0, 90)}`);
       return r;
     };

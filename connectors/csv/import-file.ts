@@ -85,10 +85,8 @@ export async function importCsvFile(opts: CsvImportOptions): Promise<CsvImportSu
 
   let batch: Pending[] = [];
   let open: Pending | null = null;
-  const flush = async () => {
-    const rows = batch;
-    batch = [];
-    const rejects: Array<{ line: number; message: string; record?: CsvRecord }> = parseErrors.splice(0);
+  let inflight: Promise<void> = Promise.resolve();
+  const flush = async (rows: Pending[], rejects: Array<{ line: number; message: string; record?: CsvRecord }>) => {
     summary.rows += rejects.length;
     const inputs: unknown[] = [];
     const lines: number[] = [];
@@ -122,11 +120,18 @@ export async function importCsvFile(opts: CsvImportOptions): Promise<CsvImportSu
     }
     if (open) batch.push(open);
     open = { line: info.lines, lines: [record] };
-    if (batch.length >= batchSize) await flush();
-    opts.onProgress?.({ bytes, totalBytes, rows: summary.rows + batch.length });
+    if (batch.length >= batchSize) {
+      // One batch in the database while the next one is parsed: batches still run one after
+      // another, in file order, so a later line of the same order or member wins.
+      await inflight;
+      inflight = flush(batch, parseErrors.splice(0));
+      inflight.catch(() => undefined); // awaited below; this only keeps a failure from being "unhandled" meanwhile
+      batch = [];
+    }
   }
   if (open) batch.push(open);
-  await flush();
+  await inflight;
+  await flush(batch, parseErrors.splice(0));
   out.end();
   await once(out, 'finish');
   summary.seconds = (performance.now() - started) / 1000;

@@ -9,12 +9,19 @@ import { keyString } from '../identity/keys.js';
 
 const same = (a: EventRow, b: EventRow) =>
   a.name === b.name && a.channel === b.channel && a.occurredAt.getTime() === b.occurredAt.getTime() &&
-  JSON.stringify(a.properties) === JSON.stringify(b.properties);
+  canonical(a.properties) === canonical(b.properties);
+
+/** JSON with object keys sorted: jsonb does not keep key order, so stored properties compare by content. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x)
+    ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, (x as Record<string, unknown>)[k]])) : x));
+}
 
 /**
  * Stores valid events set-based: identity resolution, held records for anonymous events (only weak
- * identities, none known), then one upsert keyed by eventId that leaves an identical event (same
- * name, channel, time, properties and member) untouched ('duplicate') and updates a changed one.
+ * identities, none known), a look-up of the stored events with these eventIds, then one INSERT of
+ * the new events and one UPDATE of the changed ones; an identical event (same name, channel, time,
+ * properties and member) is left untouched ('duplicate').
  * Runs inside the caller's savepoint; throws on database errors.
  */
 export async function writeEvents(db: Queryable, tenantId: string, rows: EventRow[], mode: WriteMode, dirty: DirtySet): Promise<WriteResult> {
@@ -36,35 +43,48 @@ export async function writeEvents(db: Queryable, tenantId: string, rows: EventRo
 
   const storeIdx = rows.map((_, i) => i).filter((i) => isLast[i] && res.members[i] !== null);
   if (storeIdx.length > 0) {
-    const payload = storeIdx.map((i) => {
-      const e = rows[i];
-      return { member_id: res.members[i], event_id: e.eventId, name: e.name, channel: e.channel,
-        occurred_at: e.occurredAt.toISOString(), properties: e.properties };
-    });
-    const conflict = mode === 'replay'
-      ? 'do nothing'
-      : `do update set member_id = excluded.member_id, name = excluded.name, channel = excluded.channel,
-           occurred_at = excluded.occurred_at, properties = excluded.properties
-         where (events.member_id, events.name, events.channel, events.occurred_at, events.properties)
-               is distinct from (excluded.member_id, excluded.name, excluded.channel, excluded.occurred_at, excluded.properties)`;
-    const up = await db.query(
-      `with r as (select * from json_to_recordset($2::json) as r(member_id bigint, event_id text, name text, channel text,
-                                                                 occurred_at timestamptz, properties jsonb)),
-            old as (select e.event_id, e.member_id from events e join r on e.tenant_id = $1 and e.event_id = r.event_id),
-            up as (insert into events (tenant_id, event_id, member_id, name, channel, occurred_at, properties)
-                   select $1, event_id, member_id, name, channel, occurred_at, properties from r order by event_id
-                   on conflict (tenant_id, event_id) ${conflict}
-                   returning event_id, member_id)
-       select up.event_id, up.member_id, old.member_id as old_member_id from up left join old on old.event_id = up.event_id`,
-      [tenantId, JSON.stringify(payload)],
+    const found = await db.query(
+      `select e.event_id, e.member_id, e.name, e.channel, e.occurred_at, e.properties
+         from unnest($2::text[]) as k(event_id) join events e on e.tenant_id = $1 and e.event_id = k.event_id`,
+      [tenantId, storeIdx.map((i) => rows[i].eventId)],
     );
-    const written = new Set<string>();
-    for (const row of up.rows) {
-      written.add(row.event_id);
-      dirty.add(row.member_id, 'events');
-      if (row.old_member_id && row.old_member_id !== row.member_id) dirty.add(row.old_member_id, 'events');
+    const stored = new Map<string, any>(found.rows.map((r) => [r.event_id, r]));
+    const fresh: number[] = [];
+    const changed: number[] = [];
+    for (const i of storeIdx) {
+      const old = stored.get(rows[i].eventId);
+      const e = rows[i];
+      if (!old) fresh.push(i);
+      else if (mode === 'import' && !(old.member_id === res.members[i] && same(e, { ...e, name: old.name, channel: old.channel,
+        occurredAt: old.occurred_at, properties: old.properties }))) changed.push(i);
+      outcomes[i] = !old || changed.at(-1) === i ? 'accepted' : 'duplicate';
     }
-    for (const i of storeIdx) outcomes[i] = written.has(rows[i].eventId) ? 'accepted' : 'duplicate';
+    const payload = (idx: number[]) => JSON.stringify(idx.map((i) => {
+      const e = rows[i];
+      return { member_id: res.members[i], event_id: e.eventId, name: e.name, channel: e.channel, occurred_at: e.occurredAt.toISOString(), properties: e.properties };
+    }));
+    const COLS = 'member_id bigint, event_id text, name text, channel text, occurred_at timestamptz, properties jsonb';
+    if (fresh.length > 0) {
+      // A plain insert: a concurrent import of the same event makes it fail with a unique violation,
+      // and the batch is re-run from its savepoint (withRetry), finding the event stored.
+      await db.query(
+        `insert into events (tenant_id, event_id, member_id, name, channel, occurred_at, properties)
+         select $1, event_id, member_id, name, channel, occurred_at, properties from json_to_recordset($2::json) as r(${COLS})`,
+        [tenantId, payload(fresh)],
+      );
+    }
+    if (changed.length > 0) {
+      await db.query(
+        `update events e set member_id = r.member_id, name = r.name, channel = r.channel, occurred_at = r.occurred_at, properties = r.properties
+           from json_to_recordset($2::json) as r(${COLS}) where e.tenant_id = $1 and e.event_id = r.event_id`,
+        [tenantId, payload(changed)],
+      );
+      for (const i of changed) {
+        const old = stored.get(rows[i].eventId);
+        if (old.member_id !== res.members[i]) dirty.add(old.member_id, 'events');
+      }
+    }
+    for (const i of [...fresh, ...changed]) dirty.add(res.members[i], 'events');
   }
   return { outcomes, members: rows.map((_, i) => (isLast[i] ? res.members[i] : null)), linked: res.linked };
 }

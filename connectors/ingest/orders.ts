@@ -31,10 +31,11 @@ export function lastOfEachKey<T>(rows: T[], key: (row: T) => string): boolean[] 
 const orderKey = (o: OrderRow) => `${o.channel}:${o.channelOrderId}`;
 
 /**
- * Stores valid orders set-based (one statement per table for the whole batch): identity resolution,
- * held records for orders without a member, one upsert of orders keyed by (channel, channelOrderId)
- * that leaves identical orders untouched (same content digest and member → 'duplicate'), then the
- * items of new and changed orders. A row repeated later in the batch counts as duplicate when
+ * Stores valid orders set-based (one statement per step for the whole batch): identity resolution,
+ * held records for orders without a member, a look-up of what is stored under each (channel,
+ * channelOrderId), then one INSERT of the new orders and one UPDATE of the changed ones (another
+ * content digest or member); identical orders are left untouched ('duplicate'); then the items of
+ * new and changed orders. A row repeated later in the batch counts as duplicate when
  * identical to the later one and as accepted otherwise; the later one is what is stored.
  * Runs inside the caller's savepoint; throws on database errors.
  */
@@ -59,43 +60,61 @@ export async function writeOrders(db: Queryable, tenantId: string, rows: OrderRo
 
   const storeIdx = rows.map((_, i) => i).filter((i) => isLast[i] && res.members[i] !== null);
   if (storeIdx.length > 0) {
-    const payload = storeIdx.map((i) => {
-      const o = rows[i];
-      return { i, member_id: res.members[i], channel: o.channel, channel_order_id: o.channelOrderId, status: o.status,
-        amount: o.amount, discount: o.discount, created_at: o.createdAt.toISOString(), paid_at: o.paidAt?.toISOString() ?? null,
-        store_id: o.storeId, source_hash: digests[i] };
-    });
-    const conflict = mode === 'replay'
-      ? 'do nothing'
-      : `do update set member_id = excluded.member_id, status = excluded.status, amount = excluded.amount,
-           discount = excluded.discount, created_at = excluded.created_at, paid_at = excluded.paid_at,
-           store_id = excluded.store_id, source_hash = excluded.source_hash, updated_at = now()
-         where orders.source_hash is distinct from excluded.source_hash or orders.member_id <> excluded.member_id`;
-    // `old` reads the snapshot before the upsert: the member a changed order leaves must be re-evaluated too.
-    const up = await db.query(
-      `with r as (select * from json_to_recordset($2::json) as r(i int, member_id bigint, channel text, channel_order_id text,
-                    status text, amount numeric, discount numeric, created_at timestamptz, paid_at timestamptz, store_id text, source_hash text)),
-            old as (select o.channel, o.channel_order_id, o.member_id from orders o
-                      join r on o.tenant_id = $1 and o.channel = r.channel and o.channel_order_id = r.channel_order_id),
-            up as (insert into orders (tenant_id, member_id, channel, channel_order_id, status, amount, discount, created_at,
-                                       paid_at, store_id, source_hash)
-                   select $1, member_id, channel, channel_order_id, status, amount, discount, created_at, paid_at, store_id, source_hash
-                     from r order by channel, channel_order_id
-                   on conflict (tenant_id, channel, channel_order_id) ${conflict}
-                   returning order_id, channel, channel_order_id, member_id, (xmax = 0) as inserted)
-       select up.order_id, up.channel, up.channel_order_id, up.member_id, up.inserted, old.member_id as old_member_id
-         from up left join old on old.channel = up.channel and old.channel_order_id = up.channel_order_id`,
-      [tenantId, JSON.stringify(payload)],
+    // What is stored under these keys decides per row: insert (new), update (changed) or nothing (identical).
+    const found = await db.query(
+      `select o.channel, o.channel_order_id, o.order_id, o.member_id, o.source_hash
+         from unnest($2::text[], $3::text[]) as k(channel, channel_order_id)
+         join orders o on o.tenant_id = $1 and o.channel = k.channel and o.channel_order_id = k.channel_order_id`,
+      [tenantId, storeIdx.map((i) => rows[i].channel), storeIdx.map((i) => rows[i].channelOrderId)],
     );
-    const written = new Map<string, { order_id: string; inserted: boolean }>();
-    for (const row of up.rows) {
-      written.set(`${row.channel}:${row.channel_order_id}`, row);
-      dirty.add(row.member_id, 'orders', 'items');
-      if (row.old_member_id && row.old_member_id !== row.member_id) dirty.add(row.old_member_id, 'orders', 'items');
+    const stored = new Map<string, { order_id: string; member_id: string; source_hash: string | null }>(
+      found.rows.map((r) => [`${r.channel}:${r.channel_order_id}`, r]));
+    const fresh: number[] = [];
+    const changed: number[] = [];
+    for (const i of storeIdx) {
+      const old = stored.get(orderKey(rows[i]));
+      if (!old) fresh.push(i);
+      else if (mode === 'import' && (old.source_hash !== digests[i] || old.member_id !== res.members[i])) changed.push(i);
+      outcomes[i] = !old || changed.at(-1) === i ? 'accepted' : 'duplicate';
     }
-    for (const i of storeIdx) outcomes[i] = written.has(orderKey(rows[i])) ? 'accepted' : 'duplicate';
-    await writeItems(db, tenantId, storeIdx.filter((i) => written.has(orderKey(rows[i]))).map((i) => ({
-      order: rows[i], member: res.members[i]!, ...written.get(orderKey(rows[i]))!,
+    const payload = (idx: number[]) => JSON.stringify(idx.map((i) => {
+      const o = rows[i];
+      return { member_id: res.members[i], channel: o.channel, channel_order_id: o.channelOrderId, status: o.status, amount: o.amount,
+        discount: o.discount, created_at: o.createdAt.toISOString(), paid_at: o.paidAt?.toISOString() ?? null, store_id: o.storeId,
+        source_hash: digests[i] };
+    }));
+    const COLS = `member_id bigint, channel text, channel_order_id text, status text, amount numeric, discount numeric,
+                  created_at timestamptz, paid_at timestamptz, store_id text, source_hash text`;
+    const ids = new Map<string, string>();
+    if (fresh.length > 0) {
+      // A plain insert: a concurrent import of the same new order makes it fail with a unique
+      // violation, and the batch is re-run from its savepoint (withRetry), finding the order stored.
+      const ins = await db.query(
+        `insert into orders (tenant_id, member_id, channel, channel_order_id, status, amount, discount, created_at, paid_at, store_id, source_hash)
+         select $1, member_id, channel, channel_order_id, status, amount, discount, created_at, paid_at, store_id, source_hash
+           from json_to_recordset($2::json) as r(${COLS}) order by channel, channel_order_id
+         returning order_id, channel, channel_order_id`,
+        [tenantId, payload(fresh)],
+      );
+      for (const r of ins.rows) ids.set(`${r.channel}:${r.channel_order_id}`, r.order_id);
+    }
+    if (changed.length > 0) {
+      await db.query(
+        `update orders o set member_id = r.member_id, status = r.status, amount = r.amount, discount = r.discount,
+                created_at = r.created_at, paid_at = r.paid_at, store_id = r.store_id, source_hash = r.source_hash, updated_at = now()
+           from json_to_recordset($2::json) as r(${COLS})
+          where o.tenant_id = $1 and o.channel = r.channel and o.channel_order_id = r.channel_order_id`,
+        [tenantId, payload(changed)],
+      );
+      for (const i of changed) {
+        const old = stored.get(orderKey(rows[i]))!;
+        ids.set(orderKey(rows[i]), old.order_id);
+        if (old.member_id !== res.members[i]) dirty.add(old.member_id, 'orders', 'items');
+      }
+    }
+    for (const i of [...fresh, ...changed]) dirty.add(res.members[i], 'orders', 'items');
+    await writeItems(db, tenantId, [...fresh, ...changed].map((i) => ({
+      order: rows[i], member: res.members[i]!, order_id: ids.get(orderKey(rows[i]))!, inserted: !stored.has(orderKey(rows[i])),
     })));
   }
   return { outcomes, members, linked: res.linked };
