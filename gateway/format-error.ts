@@ -18,7 +18,7 @@ export function errorFormatter(log: Logger, development: boolean) {
     const code = String(formatted.extensions?.code ?? '');
     const { stacktrace, http, ...ext } = (formatted.extensions ?? {}) as Record<string, unknown>;
     if (CLIENT_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR && !isUnexpected(error)) {
-      return { ...formatted, extensions: development ? { ...ext, stacktrace } : ext };
+      return { ...formatted, extensions: ext }; // a client error needs no stack, even in development
     }
     if (REQUEST_CODES.has(code)) {
       return { ...formatted, extensions: { ...ext, code: ErrorCode.BAD_USER_INPUT, reason: code } };

@@ -52,12 +52,17 @@ export async function openRequestScope(authorization: string | undefined, opts: 
     release();
     throw safeError(ErrorCode.UNAUTHENTICATED, AUTH_MESSAGES[principal.failure]);
   }
-  // pg runs one statement at a time per connection; DataLoader batches arrive together and queue here.
+  // A connection runs one statement at a time; DataLoader batches arrive together, so statements
+  // queue here in order (pg's own queueing of concurrent calls is deprecated).
+  let queue: Promise<unknown> = Promise.resolve();
   const db: RequestDb = {
     query: (text, values) => {
       opts.onStatement?.(text);
       const name = preparedName(text); // hot read statements: parsed and planned once per connection
-      return name ? client.query({ name, text, values: values as unknown[] }) : client.query(text, values as unknown[]);
+      const run = () => (name ? client.query({ name, text, values: values as unknown[] }) : client.query(text, values as unknown[]));
+      const result = queue.then(run, run);
+      queue = result.catch(() => undefined);
+      return result as Promise<any>;
     },
   };
   const p = principal;
