@@ -47,6 +47,15 @@ export async function connectRedisStore(url: string): Promise<{ store: RedisBuck
   const moduleName = 'ioredis';
   const mod = (await import(moduleName)) as { default: new (url: string, opts: object) => RedisEval & { quit(): Promise<unknown> } };
   const redis = new mod.default(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false, connectTimeout: 2000 });
-  (redis as unknown as { on(e: string, f: () => void): void }).on('error', () => undefined);
+  const events = redis as unknown as { on(e: string, f: () => void): void; once(e: string, f: () => void): void };
+  events.on('error', () => undefined);
+  // commands fail while disconnected (no offline queue): wait for the first connection, up to 2 s
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 2000);
+    events.once('ready', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
   return { store: new RedisBucketStore(redis), close: async () => void (await redis.quit().catch(() => undefined)) };
 }
