@@ -4,7 +4,7 @@ import { bindQuery } from '../tags/compile.js';
 import { swapTagFromStage } from '../tags/apply.js';
 import { swapAudienceFromStage } from '../audiences/apply.js';
 import { definitionsFor, loadPlan, type PlannedDefinition } from './plan.js';
-import { finishJob, heartbeat, recordProgress, requeueJob, type JobRow } from './jobs.js';
+import { claimJob, finishJob, getJob, heartbeat, recordProgress, requeueJob, type JobRow } from './jobs.js';
 import { lockDefinitionExclusive } from './locks.js';
 import type { WorkLog } from './work-log.js';
 
@@ -50,7 +50,8 @@ async function inTenantTx<T>(client: pg.PoolClient, tenantId: string, fn: (db: Q
 /**
  * Runs a claimed job to its end (finishJob is always called). For each definition of the target,
  * in dependency order: computes the new values into the connection's staging table, batch by batch
- * (short transactions, nothing visible to readers, processed/total updated after each batch), then
+ * (short transactions, nothing visible to readers, processed/total updated after each batch; a
+ * batch-only definition, or a tenant no larger than one batch, in one set-based statement), then
  * swaps them in with one transaction that writes only the differences (and, for audiences, the
  * ENTERED/EXITED changes). Readers see a definition's old values or its new ones, never a mix. A
  * definition that fails is reported and the definitions reading it are skipped; the rest go on.
@@ -86,7 +87,8 @@ export async function runJob(pool: pg.Pool, tenantId: string, job: JobRow, opts:
       try {
         if (blocked) throw new Error(`not refreshed: it reads ${blocked}, which failed`);
         await client.query(`truncate ${STAGE}`);
-        if (def.batchOnly) {
+        // one batch covering every member is the set-based query: one grouped pass, no id array
+        if (def.batchOnly || members <= batchSize) {
           await inTenantTx(client, tenantId, (db) => stageAll(db, tenantId, def, asOf));
           report.batches = 1;
           processed += members;
@@ -167,4 +169,20 @@ async function stageAll(db: Queryable, tenantId: string, def: PlannedDefinition,
 async function stageMembers(db: Queryable, tenantId: string, def: PlannedDefinition, asOf: Date, ids: string[]): Promise<void> {
   const query = def.query('members');
   await db.query(stageInsert(def, query.text), bindQuery(query, 'members', tenantId, asOf, ids));
+}
+
+/**
+ * Runs the tenant's jobs in this process (one at a time, as claimJob hands them out) until job
+ * `jobId` has ended, whoever runs it: when another process holds the tenant's running job, waits
+ * for it. Returns the ended job.
+ */
+export async function runUntilFinished(pool: pg.Pool, tenantId: string, jobId: string, opts: FullRefreshOptions = {}): Promise<JobRow> {
+  for (;;) {
+    const job = await claimJob(pool, tenantId);
+    if (job) await runJob(pool, tenantId, job, opts);
+    const target = await withTenant(pool, tenantId, (db) => getJob(db, tenantId, jobId));
+    if (!target) throw new Error(`refresh job ${jobId} does not exist`);
+    if (target.state === 'succeeded' || target.state === 'failed') return target;
+    if (!job) await new Promise((r) => setTimeout(r, 200));
+  }
 }

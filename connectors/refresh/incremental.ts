@@ -71,10 +71,13 @@ export async function processDirtyMembers(
         using (select member_id from dirty_members where tenant_id = $1
                 order by enqueued_at, member_id limit $2 for update skip locked) c
         where d.tenant_id = $1 and d.member_id = c.member_id
-       returning d.member_id, d.collections, now() as as_of`,
+       returning d.member_id, d.collections, clock_timestamp() as as_of`,
       [tenantId, opts.limit ?? DEFAULT_CLAIM_SIZE])).rows;
     const stats: IncrementalStats = { claimed: claimed.length, definitions: [] };
     if (claimed.length === 0) return stats;
+    // asOf is read during the claim, after its snapshot: every write whose dirty mark was claimed
+    // committed before it, so its rows (created_at = the writer's now()) are not "after asOf".
+    // The transaction's now() would be earlier than a write that committed just before the claim.
     const asOf = claimed[0].as_of;
     const plan = await plans.get(db, tenantId);
     const work: Array<{ def: PlannedDefinition; ids: string[] }> = [];

@@ -1,8 +1,8 @@
 import { withTenant, type Pools } from '../store/pool.js';
 import { defineTag, publishTag } from './lifecycle.js';
 import { defineAudience } from '../audiences/lifecycle.js';
-import { claimJob, getJob, queueJob, type JobRow } from '../refresh/jobs.js';
-import { runJob } from '../refresh/full-refresh.js';
+import { queueJob, type JobRow } from '../refresh/jobs.js';
+import { runUntilFinished } from '../refresh/full-refresh.js';
 
 /** The tag-dsl.md examples as the demo tenant has them, in dependency order, with categories added. */
 export const DEMO_TAGS: readonly string[] = [
@@ -63,12 +63,5 @@ export async function installDemoDefinitions(pools: Pools, tenantId: string): Pr
     for (const source of DEMO_AUDIENCES) await defineAudience(db, tenantId, source, 'demo', { queueRefresh: false });
     return queueJob(db, tenantId, 'all', 'demo');
   });
-  // run jobs queued before ours too (one per tenant at a time), until ours has ended
-  for (;;) {
-    const job = await claimJob(pools.app, tenantId);
-    if (job) await runJob(pools.app, tenantId, job);
-    const ours = await withTenant(pools.app, tenantId, (db) => getJob(db, tenantId, queued.job_id));
-    if (!ours || ours.state === 'succeeded' || ours.state === 'failed') return ours ?? queued;
-    if (!job) await new Promise((r) => setTimeout(r, 200)); // another process is running one of this tenant's jobs
-  }
+  return runUntilFinished(pools.app, tenantId, queued.job_id);
 }
