@@ -62,13 +62,13 @@ export async function resolveIdentities(db: Queryable, tenantId: string, records
       };
     });
     const r = await db.query(
-      `with r as (select r.i, nextval(pg_get_serial_sequence('members', 'member_id')) as id, r.registered_at,
+      `with r as (select r.i, nextval($3::regclass) as id, r.registered_at,
                          r.registered_channel, r.phone, r.email
                     from json_to_recordset($2::json) as r(i int, registered_at timestamptz, registered_channel text, phone text, email text)),
             ins as (insert into members (tenant_id, member_id, registered_at, registered_channel, phone, email)
                     select $1, id, coalesce(registered_at, now()), registered_channel, phone, email from r)
        select i, id from r`,
-      [tenantId, JSON.stringify(seeds)],
+      [tenantId, JSON.stringify(seeds), await memberSequence(db)],
     );
     for (const row of r.rows) {
       ids.set(plan.creates[row.i].node, row.id);
@@ -106,6 +106,14 @@ export async function resolveIdentities(db: Queryable, tenantId: string, records
   };
 }
 
+let sequence: string | undefined;
+
+/** The sequence of members.member_id (looked up once: pg_get_serial_sequence per row costs a catalog read). */
+async function memberSequence(db: Queryable): Promise<string> {
+  sequence ??= (await db.query(`select pg_get_serial_sequence('members', 'member_id') as s`)).rows[0].s as string;
+  return sequence;
+}
+
 function uniqueKeys(records: ResolveRecord[]): IdentityKey[] {
   const seen = new Map<string, IdentityKey>();
   for (const r of records) for (const k of r.keys) seen.set(keyString(k), k);
@@ -114,10 +122,11 @@ function uniqueKeys(records: ResolveRecord[]): IdentityKey[] {
 
 /**
  * Stored identities among `keys`, with their members locked FOR KEY SHARE (lowest id first), so that
- * no concurrent merge can delete them before this transaction ends. In the same statement the
- * identities are read again without locking: when a member was deleted by a merge that committed
- * while we waited for its lock, the locked join loses that row but the plain read (the statement's
- * snapshot) still has it; on any difference the look-up runs again and sees the merge's result.
+ * no concurrent merge can delete them before this transaction ends. In the same statement the keys
+ * the locked join did not return are read again without locking: when a member was deleted by a
+ * merge that committed while we waited for its lock, the locked join loses its rows but the plain
+ * read (the statement's snapshot) still has them; then the look-up runs again and sees the merge's
+ * result. A key found locked cannot move: moving it needs its member FOR UPDATE.
  */
 async function lookupLocked(db: Queryable, tenantId: string, keys: IdentityKey[]): Promise<Map<string, KnownMember>> {
   const params = [tenantId, keys.map((k) => k.kind), keys.map((k) => k.value)];
@@ -130,19 +139,20 @@ async function lookupLocked(db: Queryable, tenantId: string, keys: IdentityKey[]
                          join members m on m.tenant_id = $1 and m.member_id = i.member_id
                         order by m.member_id
                           for key share of m),
-            plain as (select i.kind, i.value, i.member_id from k join identities i on i.tenant_id = $1 and i.kind = k.kind and i.value = k.value)
+            plain as (select i.kind, i.value, i.member_id from k join identities i on i.tenant_id = $1 and i.kind = k.kind and i.value = k.value
+                       where not exists (select 1 from locked l where l.kind = k.kind and l.value = k.value))
        select true as locked, kind, value, member_id, registered_at from locked
        union all
        select false, kind, value, member_id, null from plain`,
       params,
     );
     const known = new Map<string, KnownMember>();
-    const plain = new Map<string, string>();
+    let lost = false;
     for (const row of r.rows) {
       if (row.locked) known.set(`${row.kind}:${row.value}`, { memberId: row.member_id, registeredAt: row.registered_at });
-      else plain.set(`${row.kind}:${row.value}`, row.member_id);
+      else lost = true;
     }
-    if (plain.size === known.size && [...known].every(([key, m]) => plain.get(key) === m.memberId)) return known;
+    if (!lost) return known;
   }
   throw new ClaimConflict(0);
 }
