@@ -5,7 +5,7 @@
  */
 
 import type pg from 'pg';
-import { makeContext, planTenant, type Ratios } from './context.js';
+import { makeContext, planTenant, type Ratios, type SeedContext } from './context.js';
 import { seedKey as seedKeyOf } from './prng.js';
 import { loadIdentities, loadMembersOrdersEvents, type LoadedRows, type ProgressListener } from './load-passes.js';
 
@@ -60,7 +60,8 @@ export async function seedTenant(pool: pg.Pool, opts: SeedOptions & { tenantName
  * Loads generated data into the existing tenant `tenantId` through `pool` (the owner: COPY runs
  * without row-level security, and every row carries tenant_id). Opens up to five connections of its
  * own with the pool's settings. Reserves id blocks from the members, orders and events sequences so
- * that COPY can supply ids, then ANALYZEs the tables. On failure, deletes what it wrote and rethrows.
+ * that COPY can supply ids, then ANALYZEs the tables. On failure (including an error thrown by
+ * onProgress), deletes the rows it wrote, keeps the tenant and its other rows, and rethrows.
  */
 export async function loadTenantData(pool: pg.Pool, tenantId: string, opts: SeedOptions): Promise<SeedSummary> {
   validateSeedOptions(opts);
@@ -82,11 +83,11 @@ export async function loadTenantData(pool: pg.Pool, tenantId: string, opts: Seed
     const rows = await loadMembersOrdersEvents(pool.options, ctx, progress);
     const identities = await loadIdentities(pool.options, ctx, progress);
     progress(0, 1, 'analyze');
-    await pool.query('analyze members, identities, orders, order_items, events');
+    await analyzeChanged(pool, { ...rows, identities });
     progress(1, 1, 'analyze');
     return { tenantId, ...rows, identities, seconds: (performance.now() - started) / 1000 };
   } catch (err) {
-    await deleteTenantData(pool, tenantId).catch(() => undefined);
+    await deleteLoadedRows(pool, ctx).catch(() => undefined);
     throw err;
   }
 }
@@ -104,11 +105,33 @@ async function reserveIds(pool: pg.Pool, table: string, column: string, count: n
   return Number(r.rows[0].last) - count + 1;
 }
 
-/** Deletes every seeded row of the tenant (not the tenant itself). */
-export async function deleteTenantData(pool: pg.Pool, tenantId: string): Promise<void> {
-  for (const table of ['identities', 'order_items', 'orders', 'events', 'members']) {
-    await pool.query(`delete from ${table} where tenant_id = $1`, [tenantId]);
-  }
+/**
+ * Deletes the rows a failed load wrote: only ids inside its reserved blocks, so rows the tenant
+ * already had are kept.
+ */
+async function deleteLoadedRows(pool: pg.Pool, ctx: SeedContext): Promise<void> {
+  const members = [ctx.tenantId, ctx.memberIdBase, ctx.memberIdBase + ctx.members];
+  const orders = [ctx.tenantId, ctx.orderIdBase, ctx.orderIdBase + ctx.orderStart[ctx.members]];
+  await pool.query('delete from identities where tenant_id = $1 and member_id >= $2 and member_id < $3', members);
+  await pool.query('delete from order_items where tenant_id = $1 and order_id >= $2 and order_id < $3', orders);
+  await pool.query('delete from orders where tenant_id = $1 and order_id >= $2 and order_id < $3', orders);
+  await pool.query('delete from events where tenant_id = $1 and id >= $2 and id < $3',
+    [ctx.tenantId, ctx.eventIdBase, ctx.eventIdBase + ctx.eventStart[ctx.members]]);
+  await pool.query('delete from members where tenant_id = $1 and member_id >= $2 and member_id < $3', members);
+}
+
+/**
+ * ANALYZEs the tables the load changed noticeably (by 10 % or more of the rows the planner knows
+ * of, or never analyzed): fresh statistics right after a big load, no sampling of a huge shared
+ * table for a small seed.
+ */
+async function analyzeChanged(pool: pg.Pool, rows: LoadedRows): Promise<void> {
+  const written: Record<string, number> = { members: rows.members, identities: rows.identities, orders: rows.orders,
+    order_items: rows.items, events: rows.events };
+  const known = await pool.query<{ relname: string; reltuples: number }>(
+    `select relname, reltuples from pg_class where oid = any(array['members', 'identities', 'orders', 'order_items', 'events']::regclass[])`);
+  const stale = known.rows.filter((r) => r.reltuples <= 0 || written[r.relname] >= 0.1 * r.reltuples).map((r) => r.relname);
+  if (stale.length > 0) await pool.query(`analyze ${stale.join(', ')}`);
 }
 
 /** Throws a readable error for out-of-range options. */
