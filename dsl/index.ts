@@ -9,9 +9,9 @@ import { lex } from './lexer.js';
 import { ParseErrorCode, parseTokens } from './parser.js';
 import { toExpression, toStatements } from './to-ast.js';
 import { typeToString, type Catalog, type ValueType } from './catalog.js';
-import { checkExpression, checkStatements, type CheckedStatement } from './check.js';
+import { CheckErrorCode, checkExpression, checkStatements, type CheckedStatement } from './check.js';
 import { CompileErrorCode, TooManyParameters, checkOptions, compileChecked, filterQuery, type CompileOptions } from './compile.js';
-import { endOfSource, errorAt, type DslError } from './errors.js';
+import { LineIndex, endOfSource, errorAt, type DslError } from './errors.js';
 import type { CompiledQuery } from './sql.js';
 
 export type { Span, Statement, TagStatement, AudienceStatement, Expr } from './ast.js';
@@ -60,7 +60,7 @@ export interface DslValidation {
 /** The front end's result; on syntax errors, the definitions the parser did not have to repair. */
 type Front = { kind: 'program'; statements: A.Statement[] } | { kind: 'expression'; expr: A.Expr } | { kind: 'errors'; errors: DslError[]; statements?: A.Statement[] };
 
-function front(source: string, mode: 'auto' | 'program' | 'standalone'): Front {
+function front(source: string, mode: 'auto' | 'program' | 'standalone', keepRepairedStatements = false): Front {
   const lexed = lex(source);
   if (lexed.errors.length > 0) return { kind: 'errors', errors: lexed.errors };
   const t = lexed.tokens;
@@ -70,14 +70,16 @@ function front(source: string, mode: 'auto' | 'program' | 'standalone'): Front {
     return { kind: 'errors', errors: [errorAt(endOfSource(source), ParseErrorCode.EMPTY_SOURCE, 'there is nothing to check: write a definition or an expression')] };
   }
   const parsed = parseTokens(source, t, program ? 'program' : 'standalone');
+  const lines = new LineIndex(source);
   if (parsed.errors.length > 0 || !parsed.cst) {
-    return { kind: 'errors', errors: parsed.errors, statements: program && parsed.cst ? toStatements(parsed.cst).statements : [] };
+    const statements = keepRepairedStatements && program && parsed.cst ? toStatements(parsed.cst, lines).statements : [];
+    return { kind: 'errors', errors: parsed.errors, statements };
   }
   if (!program) {
-    const expr = toExpression(parsed.cst);
+    const expr = toExpression(parsed.cst, lines, false);
     return expr ? { kind: 'expression', expr } : { kind: 'errors', errors: [internal('the parser returned an incomplete expression')] };
   }
-  const { statements, errors } = toStatements(parsed.cst);
+  const { statements, errors } = toStatements(parsed.cst, lines, false);
   return errors.length > 0 ? { kind: 'errors', errors } : { kind: 'program', statements };
 }
 
@@ -105,7 +107,7 @@ const failed = (e: DslError): { ok: false; errors: DslError[] } => ({ ok: false,
  */
 export function parseDefinitions(source: string): { statements: A.Statement[]; errors: DslError[] } {
   return guarded(() => {
-    const f = front(source, 'program');
+    const f = front(source, 'program', true);
     return f.kind === 'program' ? { statements: f.statements, errors: [] } : { statements: f.kind === 'errors' ? f.statements ?? [] : [], errors: f.kind === 'errors' ? f.errors : [] };
   }, (e) => ({ statements: [], errors: [e] }));
 }
@@ -124,6 +126,19 @@ function compiledStatement(c: CheckedStatement, options: CompileOptions): Compil
   return { ok: true, kind: s.kind === 'TagStatement' ? 'tag' : 'audience', name: s.name.text, statement: s, query, valueType: c.valueType, dependencies: c.dependencies, batchOnly: c.batchOnly };
 }
 
+function compileStatements(statements: A.Statement[], catalog: Catalog, options: CompileOptions): { ok: true; definitions: CompiledDefinition[] } | { ok: false; errors: DslError[] } {
+  const { checked, errors } = checkStatements(statements, catalog);
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, definitions: checked.map((c) => compiledStatement(c, options)) };
+}
+
+function compileExpr(expr: A.Expr, catalog: Catalog, options: CompileOptions, condition: boolean): CompileResult {
+  const { checked, errors } = checkExpression(expr, catalog, { condition });
+  if (!checked) return { ok: false, errors };
+  const query = compileChecked(checked.expr, checked.analysis, checked.valueType, options, condition);
+  return { ok: true, query, valueType: checked.valueType, dependencies: checked.dependencies, batchOnly: checked.batchOnly };
+}
+
 /**
  * Parses, checks and compiles every definition of a source text (statements may use each other).
  * Errors: lexer, parser, checker or option errors, from the first stage that has any.
@@ -134,9 +149,7 @@ export function compileDefinitions(source: string, catalog: Catalog, options: Co
     if (optionError) return failed(optionError);
     const f = front(source, 'program');
     if (f.kind !== 'program') return { ok: false as const, errors: f.kind === 'errors' ? f.errors : [] };
-    const { checked, errors } = checkStatements(f.statements, catalog);
-    if (errors.length > 0) return { ok: false as const, errors };
-    return { ok: true as const, definitions: checked.map((c) => compiledStatement(c, options)) };
+    return compileStatements(f.statements, catalog, options);
   }, failed);
 }
 
@@ -157,18 +170,13 @@ function compileSource(source: string, catalog: Catalog, options: CompileOptions
   if (optionError) return failed(optionError);
   const f = front(source, 'auto');
   if (f.kind === 'errors') return { ok: false, errors: f.errors };
-  if (f.kind === 'program') {
-    if (f.statements.length !== 1) return failed(errorAt(endOfSource(source), ParseErrorCode.EXTRA_INPUT, 'expected one definition or one expression'));
-    const result = compileDefinition(f.statements[0], catalog, options);
-    if (condition && result.ok && result.valueType.kind !== 'boolean') {
-      return failed(errorAt(f.statements[0].body.span, 'TYPE_MISMATCH', `expected a condition (boolean) but this is ${typeToString(result.valueType)}`));
-    }
-    return result;
+  if (f.kind === 'expression') return compileExpr(f.expr, catalog, options, condition);
+  if (f.statements.length !== 1) return failed(errorAt(endOfSource(source), ParseErrorCode.EXTRA_INPUT, 'expected one definition or one expression'));
+  const result = compileDefinition(f.statements[0], catalog, options);
+  if (condition && result.ok && result.valueType.kind !== 'boolean') {
+    return failed(errorAt(f.statements[0].body.span, CheckErrorCode.TYPE_MISMATCH, `expected a condition (boolean) but this is ${typeToString(result.valueType)}`));
   }
-  const { checked, errors } = checkExpression(f.expr, catalog, { condition });
-  if (!checked) return { ok: false, errors };
-  const query = compileChecked(checked.expr, checked.analysis, checked.valueType, options, condition);
-  return { ok: true, query, valueType: checked.valueType, dependencies: checked.dependencies, batchOnly: checked.batchOnly };
+  return result;
 }
 
 /** Checks and compiles a bare expression (or a source holding exactly one definition). */
@@ -195,13 +203,15 @@ export function validateDsl(source: string, catalog: Catalog, options: Partial<C
   const opts: CompileOptions = { scope: 'all', ...options };
   const invalid = (errors: DslError[]): DslValidation => ({ ok: false, errors, type: null, dependencies: [], sql: null, batchOnly: false });
   return guarded((): DslValidation => {
+    const optionError = checkOptions(opts);
+    if (optionError) return invalid([optionError]);
     const f = front(source, 'auto');
     if (f.kind === 'errors') return invalid(f.errors);
     if (f.kind === 'expression') {
-      const r = compileSource(source, catalog, opts, false);
+      const r = compileExpr(f.expr, catalog, opts, false);
       return r.ok ? { ok: true, errors: [], type: typeToString(r.valueType), dependencies: r.dependencies, sql: r.query.text, batchOnly: r.batchOnly } : invalid(r.errors);
     }
-    const r = compileDefinitions(source, catalog, opts);
+    const r = compileStatements(f.statements, catalog, opts);
     if (!r.ok) return invalid(r.errors);
     const one = r.definitions.length === 1 ? r.definitions[0] : undefined;
     return {

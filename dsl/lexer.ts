@@ -38,28 +38,32 @@ export function lex(source: string): LexResult {
   lexer ??= new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: true });
   const result = lexer.tokenize(source);
   const errors: DslError[] = [];
-  const lines = new LineIndex(source);
+  let lineIndex: LineIndex | undefined;
+  const lines = () => (lineIndex ??= new LineIndex(source));
   for (const e of result.errors) {
     const shown = JSON.stringify(source.substr(e.offset, Math.min(e.length, 20)));
-    errors.push(errorAt(lines.span(e.offset, e.length), LexErrorCode.UNEXPECTED_CHARACTER, `unexpected character${e.length > 1 ? 's' : ''} ${shown}`));
+    errors.push(errorAt(lines().span(e.offset, e.length), LexErrorCode.UNEXPECTED_CHARACTER, `unexpected character${e.length > 1 ? 's' : ''} ${shown}`));
   }
-  const tokens: IToken[] = [];
-  for (const t of result.tokens) {
-    if (t.tokenType === UnterminatedString) {
-      errors.push(errorAt(lines.span(t.startOffset, 1), LexErrorCode.UNTERMINATED_STRING, 'this string has no closing `"`'));
-      continue;
+  let tokens = result.tokens;
+  if (tokens.some((t) => t.tokenType === UnterminatedString || (t.tokenType === StringLiteral && t.image.includes('\\')))) {
+    tokens = [];
+    for (const t of result.tokens) {
+      if (t.tokenType === UnterminatedString) {
+        errors.push(errorAt(lines().span(t.startOffset, 1), LexErrorCode.UNTERMINATED_STRING, 'this string has no closing `"`'));
+        continue;
+      }
+      if (t.tokenType === StringLiteral) checkEscapes(t, lines(), errors);
+      tokens.push(t);
     }
-    if (t.tokenType === StringLiteral) checkEscapes(t, lines, errors);
-    tokens.push(t);
   }
   if (errors.length === 0) {
     const deep = tooDeep(tokens);
     if (deep) {
-      errors.push(errorAt(lines.span(deep.startOffset, deep.image.length), LexErrorCode.NESTING_TOO_DEEP,
+      errors.push(errorAt(lines().span(deep.startOffset, deep.image.length), LexErrorCode.NESTING_TOO_DEEP,
         `expressions nest more than ${MAX_NESTING} levels deep here`));
     }
   }
-  errors.sort((a, b) => a.line - b.line || a.column - b.column);
+  if (errors.length > 1) errors.sort((a, b) => a.line - b.line || a.column - b.column);
   return { tokens, errors: errors.slice(0, MAX_ERRORS) };
 }
 

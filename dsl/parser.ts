@@ -93,7 +93,7 @@ export class DslParser extends CstParser {
     super(T.allTokens, {
       recoveryEnabled: true,
       maxLookahead: 3,
-      nodeLocationTracking: 'full',
+      nodeLocationTracking: 'onlyOffset',
       skipValidations: !options.validate,
       errorMessageProvider: messages,
     });
@@ -375,11 +375,19 @@ export interface ParseResult {
 /** Parses tokens as definitions (`program`) or as one bare expression (`standalone`). */
 export function parseTokens(source: string, tokens: IToken[], start: 'program' | 'standalone'): ParseResult {
   const p = parser();
-  p.input = tokens;
-  const cst = start === 'program' ? p.program() : p.standalone();
-  const errors = toDslErrors(source, p.errors);
-  p.input = [];
-  return { cst, errors };
+  // Chevrotain signals every syntax error by throwing; a stack trace per exception would cost more
+  // than the parse itself on broken input. Restored before returning (all of this is synchronous).
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    p.input = tokens;
+    const cst = start === 'program' ? p.program() : p.standalone();
+    const errors = toDslErrors(source, p.errors);
+    return { cst, errors };
+  } finally {
+    p.input = [];
+    Error.stackTraceLimit = stackTraceLimit;
+  }
 }
 
 function toDslErrors(source: string, raw: { name: string; message: string; token: IToken }[]): DslError[] {

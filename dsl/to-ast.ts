@@ -1,19 +1,28 @@
 import type { CstElement, CstNode, IToken } from 'chevrotain';
 import type * as A from './ast.js';
-import { errorAt, type DslError } from './errors.js';
+import { errorAt, type DslError, type LineIndex } from './errors.js';
 import { ParseErrorCode } from './parser.js';
 
 /**
  * CST → AST: the only module that knows Chevrotain's concrete syntax tree. A statement that the
  * parser had to repair (an inserted token, a recovered node) is left out: its errors were reported
- * by the parser. Also reports the structural mistakes the grammar lets through: a clause written
+ * by the parser. `maybeRepaired: false` (the parser reported no error) skips looking for repairs. Also reports the structural mistakes the grammar lets through: a clause written
  * twice, an enum value listed twice, `category` on an audience.
  */
-export function toStatements(program: CstNode): { statements: A.Statement[]; errors: DslError[] } {
+export function toStatements(program: CstNode, lineIndex: LineIndex, maybeRepaired = true): { statements: A.Statement[]; errors: DslError[] } {
+  lines = lineIndex;
+  try {
+    return statementsOf(program, maybeRepaired);
+  } finally {
+    lines = undefined;
+  }
+}
+
+function statementsOf(program: CstNode, maybeRepaired: boolean): { statements: A.Statement[]; errors: DslError[] } {
   const statements: A.Statement[] = [];
   const errors: DslError[] = [];
   for (const s of program.children.statement ?? []) {
-    if (isToken(s) || repaired(s)) continue;
+    if (isToken(s) || (maybeRepaired && repaired(s))) continue;
     try {
       const inner = s.children.tagStatement ? node(s, 'tagStatement') : node(s, 'audienceStatement');
       statements.push(inner.name === 'tagStatement' ? tagStatement(inner, errors) : audienceStatement(inner, errors));
@@ -25,15 +34,22 @@ export function toStatements(program: CstNode): { statements: A.Statement[]; err
 }
 
 /** The expression of a `standalone` parse, or undefined when the parser had to repair it. */
-export function toExpression(standalone: CstNode): A.Expr | undefined {
-  if (repaired(standalone)) return undefined;
+export function toExpression(standalone: CstNode, lineIndex: LineIndex, maybeRepaired = true): A.Expr | undefined {
+  if (maybeRepaired && repaired(standalone)) return undefined;
+  lines = lineIndex;
   try {
     return expression(node(standalone, 'expression'));
   } catch (e) {
     if (e instanceof Incomplete) return undefined;
     throw e;
+  } finally {
+    lines = undefined;
   }
 }
+
+// The source's line index, for the duration of one conversion only: node positions come from the
+// parser as offsets (cheaper than Chevrotain's full line and column tracking).
+let lines: LineIndex | undefined;
 
 class Incomplete extends Error {}
 
@@ -88,8 +104,8 @@ function tokenSpan(t: IToken): A.Span {
 
 function nodeSpan(n: CstNode): A.Span {
   const l = n.location;
-  if (!l || Number.isNaN(l.startOffset) || l.endOffset === undefined || Number.isNaN(l.endOffset)) throw new Incomplete();
-  return { offset: l.startOffset, length: l.endOffset - l.startOffset + 1, line: l.startLine ?? 1, column: l.startColumn ?? 1 };
+  if (!l || !lines || Number.isNaN(l.startOffset) || l.endOffset === undefined || Number.isNaN(l.endOffset)) throw new Incomplete();
+  return lines.span(l.startOffset, l.endOffset - l.startOffset + 1);
 }
 
 function join(a: A.Span, b: A.Span): A.Span {
