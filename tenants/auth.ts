@@ -30,14 +30,14 @@ export function bearerToken(header: string | undefined | null): { token: string 
 /**
  * Opens the request's transaction on `client` and authenticates `token` in the same round trip:
  * `cdp_authenticate` also sets app.tenant_id for the rest of the transaction, so row-level security
- * costs no extra round trip. On failure the transaction is rolled back and the reason returned.
- * The hash is hex (0-9a-f only), the one value this statement writes as a literal.
+ * costs no extra round trip. Only a hash that is no tenant's token is checked against the platform
+ * root token, in a second round trip (createTenant is rare; every other request saves that call).
+ * On failure the transaction is rolled back and the reason returned. The hash is hex (0-9a-f only),
+ * the one value this statement writes as a literal (a parameter cannot share a round trip with BEGIN).
  */
 export async function beginAuthenticated(client: pg.ClientBase, token: string): Promise<Principal | { failure: AuthFailure }> {
   const hex = hashToken(token).toString('hex');
-  const results = (await client.query(
-    `begin; select * from cdp_authenticate('\\x${hex}'::bytea); select cdp_is_root_token('\\x${hex}'::bytea) as root`,
-  )) as unknown as pg.QueryResult[];
+  const results = (await client.query(`begin; select * from cdp_authenticate('\\x${hex}'::bytea)`)) as unknown as pg.QueryResult[];
   const row = results[1].rows[0];
   if (row) {
     if (row.status !== 'active') {
@@ -55,7 +55,8 @@ export async function beginAuthenticated(client: pg.ClientBase, token: string): 
       ratePerMinute: row.rate_per_minute,
     };
   }
-  if (results[2].rows[0]?.root) return { kind: 'root' };
+  const root = await client.query(`select cdp_is_root_token('\\x${hex}'::bytea) as root`);
+  if (root.rows[0]?.root) return { kind: 'root' };
   await client.query('rollback');
   return { failure: 'UNKNOWN' };
 }

@@ -43,7 +43,7 @@ async function roundTrips(query: string, variables: Record<string, unknown> = {}
 describe('round trips per request', () => {
   it('authenticates, sets the tenant for row-level security and opens the transaction in one round trip', async () => {
     expect(await roundTrips('{ viewer { consumer } }')).toEqual([
-      String.raw`begin; select * from cdp_authenticate('\x<sha256>'::bytea); select cdp_is_root_token('\x<sha256>'::bytea) as root`,
+      String.raw`begin; select * from cdp_authenticate('\x<sha256>'::bytea)`,
       'select allowed, remaining, at from cdp_rate_take($1, $2, $3)',
       'commit',
     ]);
