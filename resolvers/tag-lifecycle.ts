@@ -2,7 +2,7 @@ import { builder } from './builder.js';
 import { tenantOf } from './guards.js';
 import { TagRef } from './tag.js';
 import { dslError } from './dsl-queries.js';
-import { readFilter } from './tag-access.js';
+import { mayReadAudience, readFilter } from './tag-access.js';
 import { hasAnyScope, hasScope } from '../tenants/scopes.js';
 import { ErrorCode, badInput, forbidden, notFound, safeError } from '../gateway/errors.js';
 import { parseDefinitions } from '../dsl/index.js';
@@ -74,8 +74,9 @@ builder.objectFields(TagRef, (t) => ({
     resolve: (tag, _a, ctx) => tagVersions(ctx.db, tenantOf(ctx), tag.name),
   }),
   dependants: t.stringList({
-    description: 'published definitions that read this tag ("tag:x", "audience:y"); it cannot be deprecated while there are any',
-    resolve: (tag, _a, ctx) => publishedDependants(ctx.db, tenantOf(ctx), `tag:${tag.name}`),
+    description: 'published definitions that read this tag ("tag:x", "audience:y"; audiences the caller may read); it cannot be deprecated while there are any',
+    resolve: async (tag, _a, ctx) => (await publishedDependants(ctx.db, tenantOf(ctx), `tag:${tag.name}`))
+      .filter((key) => !key.startsWith('audience:') || mayReadAudience(ctx, key.slice('audience:'.length))),
   }),
   unpublishedChanges: t.boolean({
     description: 'the current version is not the published one (publishTag makes it live)',
