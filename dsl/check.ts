@@ -45,20 +45,33 @@ function catalogBatchOnly(catalog: Catalog, key: string): boolean {
   return kind === 'tag' ? catalog.tags.get(name)?.batchOnly === true : catalog.audienceDetails?.get(name)?.batchOnly === true;
 }
 
-function namesOf(catalog: Catalog, local: A.Statement[] = []): Names {
-  const tags = new Map<string, ValueType>();
-  const audiences = new Set<string>(catalog.audiences);
-  for (const [name, info] of catalog.tags) tags.set(name, info.type);
-  for (const s of local) {
-    if (s.kind === 'TagStatement') tags.set(s.name.text, declaredType(s.valueType));
-    else audiences.add(s.name.text);
+/** The names `tag.` and `audience.` resolve against: the source's own definitions first, then the catalog. */
+class CatalogNames implements Names {
+  private readonly tags = new Map<string, ValueType>();
+  private readonly audiences = new Set<string>();
+
+  constructor(private readonly catalog: Catalog, local: A.Statement[] = []) {
+    for (const s of local) {
+      if (s.kind === 'TagStatement') this.tags.set(s.name.text, declaredType(s.valueType));
+      else this.audiences.add(s.name.text);
+    }
   }
-  return {
-    tagType: (name) => tags.get(name),
-    tagNames: () => tags.keys(),
-    hasAudience: (name) => audiences.has(name),
-    audienceNames: () => audiences,
-  };
+
+  tagType(name: string): ValueType | undefined {
+    return this.tags.get(name) ?? this.catalog.tags.get(name)?.type;
+  }
+
+  tagNames(): Iterable<string> {
+    return new Set([...this.tags.keys(), ...this.catalog.tags.keys()]);
+  }
+
+  hasAudience(name: string): boolean {
+    return this.audiences.has(name) || this.catalog.audiences.has(name);
+  }
+
+  audienceNames(): Iterable<string> {
+    return new Set([...this.audiences, ...this.catalog.audiences]);
+  }
 }
 
 /** The value type a type specification declares. */
@@ -84,7 +97,7 @@ export function checkStatements(statements: A.Statement[], catalog: Catalog): { 
       firsts.push(s);
     }
   }
-  const names = namesOf(catalog, firsts);
+  const names = new CatalogNames(catalog, firsts);
   const analysed = new Map<Key, { statement: A.Statement; analysis: Analysis; valueType: ValueType; errorCount: number }>();
   for (const s of firsts) {
     const before = errors.length;
@@ -144,7 +157,7 @@ export function checkStatements(statements: A.Statement[], catalog: Catalog): { 
  */
 export function checkExpression(expr: A.Expr, catalog: Catalog, options: { condition?: boolean } = {}): { checked?: CheckedExpression; errors: DslError[] } {
   const errors: DslError[] = [];
-  const c = new ExprChecker(namesOf(catalog), errors);
+  const c = new ExprChecker(new CatalogNames(catalog), errors);
   const t: CheckType = options.condition ? c.condition(expr, {}) : c.check(expr, {});
   if (t.kind === 'duration') c.report(expr.span, CheckErrorCode.TYPE_MISMATCH, 'a duration alone is not a value: use it in `within` or with a date (`now() - 30 days`)');
   if (errors.length > 0) return { errors };

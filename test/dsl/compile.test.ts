@@ -102,7 +102,7 @@ describe('the API', () => {
       code: 'INVALID_TIME_ZONE', message: '"UTC\'; drop table members; --" is not a time zone name such as "Asia/Shanghai"', line: 1, column: 1, length: 0 }] });
     expect(compileExpression('level > 1', catalog, { scope: 'all', timeZone: 'Mars/Olympus' }).ok).toBe(false);
     const wrong = [validateDsl(null as unknown as string, catalog), compileExpression(42 as unknown as string, catalog, { scope: 'all' }),
-      compileDefinition({} as never, catalog, { scope: 'all' }), compileFilter('level > 1', null as unknown as Catalog, { scope: 'all' })];
+      compileDefinition({} as never, catalog, { scope: 'all' }), compileFilter('tag.x', null as unknown as Catalog, { scope: 'all' })];
     for (const r of wrong) expect(r).toMatchObject({ ok: false, errors: [{ code: 'INTERNAL_ERROR' }] });
   });
 
