@@ -1,4 +1,5 @@
 import { CHANNELS } from '../ingest/validate.js';
+import { text } from '../ingest/fields.js';
 
 /**
  * Segment tracking-API messages → this gateway's import inputs (graphql-contract.md, "Event
@@ -67,7 +68,13 @@ export function mapMessage(m: unknown, path: string, endpointType?: string): Map
   if (ids.length === 0) return { kind: 'invalid', message: `${path}: needs userId or anonymousId` };
   const isEvent = ['track', 'page', 'screen', 'group'].includes(type);
   if (isEvent && (typeof msg.messageId !== 'string' || msg.messageId.trim() === '')) return { kind: 'invalid', message: `${path}.messageId: is required` };
-  if (type === 'track' && (typeof msg.event !== 'string' || msg.event.trim() === '')) return { kind: 'invalid', message: `${path}.event: is required` };
+  if (type === 'track') {
+    try {
+      text(msg.event, `${path}.event`, 100);
+    } catch (err) {
+      return { kind: 'invalid', message: (err as Error).message };
+    }
+  }
   const event = (name: unknown, properties: unknown) => ({
     kind: 'event' as const, path,
     input: { eventId: msg.messageId, name, channel: channelOf(msg, type), occurredAt: timeOf(msg), identities: ids, properties: properties ?? {} },

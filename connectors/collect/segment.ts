@@ -45,7 +45,9 @@ async function collect(req: http.IncomingMessage, pool: pg.Pool): Promise<Reply>
   const endpoint = path.slice('/v1/'.length);
   if (req.method !== 'POST') return { status: 405, body: { success: false, error: 'use POST' }, headers: { allow: 'POST' } };
   const body = await readBody(req);
-  if ('error' in body) return { status: body.status, body: { success: false, error: body.error } };
+  // A body refused part-way was not read to its end: close the connection rather than let the
+  // client reuse a socket with the rest of that body still in it.
+  if ('error' in body) return { status: body.status, body: { success: false, error: body.error }, headers: body.status === 413 ? { connection: 'close' } : {} };
   const payload = body.value as Record<string, any>;
 
   const key = writeKey(req.headers.authorization, payload.writeKey);

@@ -32,6 +32,7 @@ export function text(v: unknown, path: string, max = 200): string {
   const s = v.trim();
   if (s === '') fail(path, 'is required');
   if (s.length > max) fail(path, `must be at most ${max} characters`);
+  if (s.includes('\u0000')) fail(path, 'must not contain NUL characters');
   return s;
 }
 
@@ -152,7 +153,9 @@ export function jsonObject(v: unknown, path: string): Record<string, unknown> | 
     }
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(path, 'must be a JSON object');
-  if (JSON.stringify(v).length > 64 * 1024) fail(path, 'must be at most 64 KB of JSON');
+  const json = JSON.stringify(v);
+  if (json.length > 64 * 1024) fail(path, 'must be at most 64 KB of JSON');
+  if (json.includes('\\u0000')) fail(path, 'must not contain NUL characters');
   return v as Record<string, unknown>;
 }
 
