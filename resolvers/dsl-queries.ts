@@ -1,10 +1,11 @@
 import { builder } from './builder.js';
-import { requireScope, tenantOf } from './guards.js';
+import { requireScope, seesPii, tenantOf } from './guards.js';
+import { mayReadAudience, mayReadTag } from './tag-access.js';
 import { MemberRef } from './member.js';
 import { pageSize } from './connection.js';
 import { MEMBER_COLUMNS, type MemberRow } from './rows.js';
-import { bindQuery, compileFilter, validateDsl, type Catalog, type CompiledQuery, type DslError, type DslValidation } from '../dsl/index.js';
-import { hasAnyScope } from '../tenants/scopes.js';
+import { MEMBER_FIELDS, bindQuery, compileFilter, validateDsl, type Catalog, type CompiledQuery, type DslError, type DslValidation } from '../dsl/index.js';
+import { hasAnyScope, hasScope } from '../tenants/scopes.js';
 import { ErrorCode, forbidden, safeError } from '../gateway/errors.js';
 import type { Context } from './context.js';
 import { loadCatalog } from '../connectors/tags/catalog.js';
@@ -79,10 +80,36 @@ export function dslCatalog(ctx: Context): Promise<Catalog> {
 /** A member filter ready to embed: `text` selects member_id; `values` are bound; next free parameter `next`. */
 export interface MemberFilter { text: string; values: unknown[]; next: number; sql: string }
 
-/** Compiles a boolean DSL expression into a member filter at `asOf`; DSL_ERROR naming `argument` when it does not check. */
+/**
+ * A filter answers questions about what it reads, so it may read only what the caller may: personal
+ * fields need `pii` (else `phone starts with "1381"` would spell a number out digit by digit), orders
+ * and items `orders:read`, events `events:read`, each tag and audience its read scope. FORBIDDEN
+ * naming the first scope missing.
+ */
+async function requireReadable(ctx: Context, dependencies: readonly string[]): Promise<void> {
+  const granted = ctx.principal.kind === 'consumer' ? ctx.principal.scopes : [];
+  const tags: string[] = [];
+  for (const dependency of dependencies) {
+    const [kind, name] = [dependency.slice(0, dependency.indexOf(':')), dependency.slice(dependency.indexOf(':') + 1)];
+    if (kind === 'field' && MEMBER_FIELDS.get(name)?.pii && !seesPii(ctx)) throw forbidden('pii');
+    if (kind === 'collection') requireScope(ctx, name === 'events' ? 'events:read' : 'orders:read');
+    if (kind === 'audience' && !mayReadAudience(ctx, name)) throw forbidden(`audiences:read:${name}`);
+    if (kind === 'tag' && !hasScope(granted, 'tags:read')) tags.push(name);
+  }
+  const rows = await Promise.all(tags.map((name) => ctx.loaders.tagByName.load(name)));
+  tags.forEach((name, i) => {
+    if (!mayReadTag(ctx, name, rows[i]?.category ?? null)) throw forbidden(`tags:read:${name}`);
+  });
+}
+
+/**
+ * Compiles a boolean DSL expression into a member filter at `asOf`; DSL_ERROR naming `argument` when
+ * it does not check, FORBIDDEN when it reads what the caller may not.
+ */
 export async function memberFilter(ctx: Context, source: string, asOf: Date, argument: string): Promise<MemberFilter> {
   const compiled = compileFilter(source, await dslCatalog(ctx), { scope: 'all' });
   if (!compiled.ok) throw dslError(compiled.errors, argument);
+  await requireReadable(ctx, compiled.dependencies);
   const bound: CompiledQuery = bindQuery(compiled.query, { tenantId: tenantOf(ctx), asOf });
   return { text: bound.text, values: [...bound.values], next: bound.values.length + 1, sql: compiled.query.text };
 }

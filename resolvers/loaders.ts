@@ -29,6 +29,7 @@ export interface ChildPage {
  */
 export interface Loaders {
   identitiesByMember: DataLoader<string, IdentityRow[]>;
+  /** A member by id; a merged-away id gives the survivor. */
   memberById: DataLoader<string, MemberRow | null>;
   ordersByMember(page: ChildPage): DataLoader<string, OrderRow[]>;
   orderCountByMember: DataLoader<string, number>;
@@ -103,12 +104,19 @@ export function createLoaders(requestDb: RequestDb, tenantId: () => string): Loa
       );
       return groupBy(ids, r.rows, (row) => row.member_id);
     }),
+    // A merged-away id gives its survivor, as member(id) does (change logs keep merged-away ids).
     memberById: new DataLoader(async (ids) => {
-      const r = await db.query<MemberRow>(
-        `select ${MEMBER_COLUMNS} from members m where m.tenant_id = $1 and m.member_id = any($2::bigint[])`,
+      const r = await db.query<MemberRow & { requested_id: string }>(
+        `select k.id::text as requested_id, ${MEMBER_COLUMNS} from unnest($2::bigint[]) as k(id)
+           left join member_aliases a on a.tenant_id = $1 and a.alias_id = k.id
+           join members m on m.tenant_id = $1 and m.member_id = coalesce(a.member_id, k.id)`,
         [tenantId(), ids],
       );
-      return oneBy(ids, r.rows, (row) => row.member_id);
+      return oneBy(ids, r.rows, (row) => row.requested_id).map((row) => {
+        if (!row) return null;
+        const { requested_id: _requested, ...member } = row;
+        return member;
+      });
     }),
     ordersByMember: pagedLoaders(async (page, ids) => {
       const r = await db.query<OrderRow>(ordersPageSql(page), pageValues(page, ids));

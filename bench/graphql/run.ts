@@ -8,14 +8,15 @@ import { prepareBenchDatabase, POOL_SIZE, type BenchData, type ServerKind } from
 import { POSTGRAPHILE_QUERY } from './postgraphile.js';
 
 /**
- * `npx tsx bench/graphql/run.ts [--duration 10] [--connections 16] [--reseed]`
+ * `npx tsx bench/graphql/run.ts [--duration 10] [--rounds 3] [--connections 16] [--reseed]`
  *
  * Requests/s and p50/p99 latency of one member page (a member by id with its fields, its 10 newest
  * orders with items, its tags) on loopback under autocannon, for three servers over the same
  * database, each in its own process, one after the other: ours (Apollo + Pothos + DataLoader, the
  * gateway as deployed), ours with its rate-limit buckets in memory instead of Postgres, PostGraphile v5, floor-tx (the hand-written statement inside our token check + tenant transaction)
  * and the floor (node:http + one hand-written SQL statement, no auth, no transaction). Requests cycle over
- * 500 members. Prints a table and writes bench/results/graphql.json. Not a test: numbers depend on
+ * 500 members; the servers run side by side and are measured in interleaved rounds (median
+ * reported). Prints a table and writes bench/results/graphql.json. Not a test: numbers depend on
  * the machine (and here on what else its 2 cores are doing).
  */
 
@@ -33,6 +34,7 @@ const arg = (name: string, fallback: number) => {
 const DURATION = arg('duration', 10);
 const CONNECTIONS = arg('connections', 16);
 const WARMUP = arg('warmup', 3);
+const ROUNDS = arg('rounds', 3);
 const KINDS: ServerKind[] = (process.env.BENCH_ONLY?.split(',') as ServerKind[] | undefined) ?? ['ours', 'ours-memory-limits', 'postgraphile', 'floor-tx', 'floor'];
 const PORTS: Record<ServerKind, number> = { ours: 4301, 'ours-memory-limits': 4305, postgraphile: 4302, 'floor-tx': 4304, floor: 4303 };
 
@@ -95,26 +97,38 @@ async function load(kind: ServerKind, data: BenchData, seconds: number): Promise
 
 async function main(): Promise<void> {
   const data = await prepareBenchDatabase(PG_SERVER, process.argv.includes('--reseed'));
-  const rows: Row[] = [];
   const answers: Partial<Record<ServerKind, any>> = {};
-  for (const kind of KINDS) {
-    const child = await startServer(kind, data);
-    try {
+  // All servers run side by side (idle while another is measured); rounds interleave them so that
+  // drift in the machine's other load spreads over all of them, and the median round is reported.
+  const children = new Map<ServerKind, ChildProcess>();
+  const runs = new Map<ServerKind, Row[]>(KINDS.map((k) => [k, []]));
+  try {
+    for (const kind of KINDS) children.set(kind, await startServer(kind, data));
+    for (const kind of KINDS) {
       const answer = await post(kind, data, data.memberIds[0]);
       if (answer.errors || !answer.data?.member) throw new Error(`${kind} answered ${JSON.stringify(answer).slice(0, 500)}`);
       answers[kind] = answer;
       await load(kind, data, WARMUP);
-      const cpuBefore = await serverCpu(child);
-      const r = await load(kind, data, DURATION);
-      const cpuMs = ((await serverCpu(child)) - cpuBefore) * 1000;
-      rows.push({ server: kind, requestsPerSecond: Math.round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99,
-        requests: r.requests.total, errors: r.errors + r.non2xx, serverCpuMsPerRequest: Number((cpuMs / Math.max(1, r.requests.total)).toFixed(2)) });
-      console.log(`${kind}: ${Math.round(r.requests.average)} req/s`);
-    } finally {
+    }
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const kind of KINDS) {
+        const child = children.get(kind)!;
+        const cpuBefore = await serverCpu(child);
+        const r = await load(kind, data, DURATION);
+        const cpuMs = ((await serverCpu(child)) - cpuBefore) * 1000;
+        runs.get(kind)!.push({ server: kind, requestsPerSecond: Math.round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99,
+          requests: r.requests.total, errors: r.errors + r.non2xx, serverCpuMsPerRequest: Number((cpuMs / Math.max(1, r.requests.total)).toFixed(2)) });
+        console.log(`round ${round} ${kind}: ${Math.round(r.requests.average)} req/s`);
+      }
+    }
+  } finally {
+    for (const child of children.values()) {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
     }
   }
+  const median = (xs: Row[]) => [...xs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(xs.length / 2)];
+  const rows = KINDS.map((k) => median(runs.get(k)!));
   // The floor must answer exactly what the gateway answers, or it is not the floor of this query.
   const same = isDeepStrictEqual(answers.ours?.data, answers.floor?.data) && isDeepStrictEqual(answers.floor?.data, answers['floor-tx']?.data);
   if (KINDS.length === 5 && !same) {
@@ -126,7 +140,7 @@ async function main(): Promise<void> {
   if (KINDS.length < 5) return;
 
   const by = Object.fromEntries(rows.map((r) => [r.server, r])) as Record<ServerKind, Row>;
-  console.log(`\nmember page: member + 10 newest orders with items + tags; ${CONNECTIONS} connections, ${DURATION} s each, pool ${POOL_SIZE}\n`);
+  console.log(`\nmember page: member + 10 newest orders with items + tags; ${CONNECTIONS} connections, ${DURATION} s per run, median of ${ROUNDS} interleaved rounds, pool ${POOL_SIZE}\n`);
   console.log('| server | req/s | p50 ms | p99 ms | requests | errors | server CPU ms/req |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
@@ -141,7 +155,8 @@ async function main(): Promise<void> {
   await mkdir(new URL('.', out), { recursive: true });
   await writeFile(out, `${JSON.stringify({
     at: new Date().toISOString(), command: 'npx tsx bench/graphql/run.ts', node: process.version, cpus: os.cpus().length,
-    loadAverage: os.loadavg(), connections: CONNECTIONS, durationSeconds: DURATION, poolSize: POOL_SIZE, members: data.memberIds.length,
+    loadAverage: os.loadavg(), connections: CONNECTIONS, durationSeconds: DURATION, rounds: ROUNDS, poolSize: POOL_SIZE, members: data.memberIds.length,
+    allRuns: Object.fromEntries(runs),
     results: rows, oursOverPostGraphile: Number(vsPgl.toFixed(3)), floorOverOurs: Number(vsFloor.toFixed(3)),
     floorWithTransactionOverOurs: Number(vsFloorTx.toFixed(3)),
   }, null, 2)}\n`);

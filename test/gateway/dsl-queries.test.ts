@@ -62,6 +62,31 @@ describe('members(where:)', () => {
   });
 });
 
+describe('what a filter may read', () => {
+  it('needs the scopes of the fields, collections, tags and audiences it reads', async () => {
+    const token = await issueTestToken(db, acme.tenantId, 'lister', ['members:read', 'tags:read:消费属性']);
+    const cases: [string, string][] = [
+      ['phone starts with "138"', 'missing scope pii'],
+      ['name contains "会员1"', 'missing scope pii'],
+      ['count(orders) > 1', 'missing scope orders:read'],
+      ['count(items where category = "fruit") > 0', 'missing scope orders:read'],
+      ['count(events) > 0', 'missing scope events:read'],
+      ['tag.lifecycle = "new"', 'missing scope tags:read:lifecycle'],
+      ['audience.churn_recall', 'missing scope audiences:read:churn_recall'],
+    ];
+    const planner = await issueTestToken(db, acme.tenantId, 'planner-no-pii', ['audiences:read', 'tags:read:消费属性']);
+    for (const [where, message] of cases) {
+      const r = await gw.graphql(MEMBERS, { where }, token);
+      expect(r.body.errors?.[0]).toMatchObject({ message, extensions: { code: 'FORBIDDEN' } });
+      if (where.startsWith('audience.')) continue; // the planner may read audiences
+      const p = await gw.graphql('query ($e: String!) { previewAudience(expression: $e) { count } }', { e: where }, planner);
+      expect(p.body.errors?.[0]).toMatchObject({ message, extensions: { code: 'FORBIDDEN' } });
+    }
+    const allowed = await ok(MEMBERS, { where: 'tag.high_value and level >= 3 and city = "宁波"', first: 100 }, token);
+    expect(allowed.members.nodes.map((n: any) => n.id)).toEqual(rankIds([3, 7, 11, 15, 19, 23, 27]));
+  });
+});
+
 describe('validateDsl', () => {
   it('returns type, dependencies and SQL for good source, and errors as data for bad source', async () => {
     const data = await ok(`query ($good: String!, $bad: String!) {

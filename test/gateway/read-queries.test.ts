@@ -122,6 +122,19 @@ describe('connections', () => {
     expect(data.all.totalCount).toBe(151);
   });
 
+  it('resolves Order.member through a merged-away id to the survivor, batched', async () => {
+    const survivor = fx.memberIds[2];
+    await db.admin.query('insert into member_aliases (tenant_id, alias_id, member_id) values ($1, 888888, $2)', [acme.tenantId, survivor]);
+    await db.admin.query(`insert into orders (tenant_id, member_id, channel, channel_order_id, status, amount, created_at)
+                          values ($1, 888888, 'jd', 'VIA-ALIAS', 'paid', 1, '2025-06-01')`, [acme.tenantId]);
+    gw.statements.length = 0;
+    const data = await ok(`{ orders(channel: JD, first: 100) { nodes { channelOrderId member { id name } } } }`);
+    const viaAlias = data.orders.nodes.find((o: any) => o.channelOrderId === 'VIA-ALIAS');
+    expect(viaAlias.member).toEqual({ id: survivor, name: '会员3' });
+    expect(data.orders.nodes.length).toBeGreaterThan(10);
+    expect(gw.statements).toHaveLength(2); // the orders page, then every member in one statement
+  });
+
   it('answers order(id) and null for an order of nobody', async () => {
     const r = await db.admin.query(`select order_id from orders where tenant_id = $1 and channel_order_id = $2`, [acme.tenantId, `CO-${fx.memberIds[1]}-1`]);
     const data = await ok(`query ($id: ID!) { order(id: $id) { id channelOrderId amount items { sku } } none: order(id: "999999999") { id } }`,
