@@ -12,6 +12,7 @@ import path from 'node:path';
  * on header persistence in GraphiQL's settings.
  */
 
+/** Where the IDE's assets are served. */
 export const IDE_PREFIX = '/graphql/ide/';
 
 const require = createRequire(import.meta.url);

@@ -14,6 +14,7 @@ const AUDIENCE_CURSOR = 'a';
 
 const AudienceChangeConnectionRef = connectionType('AudienceChange', AudienceChangeRef);
 
+/** Audience: definition at its current version, materialised size, members and change log. */
 export const AudienceRef = builder.objectRef<AudienceRow>('Audience').implement({
   description: 'A named set of members, from a DSL definition or an uploaded list, materialised',
   fields: (t) => ({

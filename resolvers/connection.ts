@@ -73,6 +73,7 @@ export function toConnection<T>(rows: T[], limit: number, cursorOf: (row: T) => 
   };
 }
 
+/** PageInfo, shared by every connection. */
 export const PageInfoRef = builder.objectRef<Connection<unknown>['pageInfo']>('PageInfo').implement({
   fields: (t) => ({
     hasNextPage: t.exposeBoolean('hasNextPage'),

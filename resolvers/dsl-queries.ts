@@ -16,6 +16,7 @@ import { loadCatalog } from '../connectors/tags/catalog.js';
  * tenant as $1 and asOf as $2; literals are its own parameters, ours follow them.
  */
 
+/** DslError: exported for the lifecycle mutations that also return positioned errors. */
 export const DslErrorRef = builder.objectRef<DslError>('DslError').implement({
   description: 'A positioned error in DSL source (1-based line and column, length in characters)',
   fields: (t) => ({

@@ -8,6 +8,7 @@ import type { EventRow } from './rows.js';
 /** Cursor kind of event connections: the key is (occurred_at, id), newest first. */
 const EVENT_CURSOR = 'e';
 
+/** Event: a member's behaviour event. */
 export const EventRef = builder.objectRef<EventRow>('Event').implement({
   description: 'A behaviour event (login, view_product, add_to_cart, ...) of a member',
   fields: (t) => ({
@@ -21,6 +22,7 @@ export const EventRef = builder.objectRef<EventRow>('Event').implement({
   }),
 });
 
+/** EventConnection / EventEdge, newest first. */
 export const EventConnectionRef = connectionType('Event', EventRef);
 
 builder.objectField(MemberRef, 'events', (t) =>

@@ -7,6 +7,7 @@ import {
   type MemberRow, type OrderRow, type ItemRow, type EventRow, type TagValueRow, type TagRow, type AudienceRow,
 } from './rows.js';
 
+/** An identities row. */
 export interface IdentityRow {
   member_id: string;
   kind: string;

@@ -9,8 +9,10 @@ import { MEMBER_COLUMNS, type MemberRow } from './rows.js';
 import { connectionType, encodeCursor } from './connection.js';
 import { loadMemberPage } from './member-page.js';
 
+/** Re-exported for the files that read members (rows.ts holds them). */
 export { MEMBER_COLUMNS, type MemberRow };
 
+/** Identity: (kind, value) pointing at the member; PHONE and EMAIL values masked without pii. */
 export const IdentityRef = builder.objectRef<IdentityRow>('Identity').implement({
   fields: (t) => ({
     kind: t.field({ type: IdentityKindEnum, resolve: (r) => r.kind as any }),
@@ -29,6 +31,7 @@ export const IdentityRef = builder.objectRef<IdentityRow>('Identity').implement(
   }),
 });
 
+/** Member: fields of data-model.md in camelCase; children are added by order.ts, event.ts, tag.ts, audience.ts. */
 export const MemberRef = builder.objectRef<MemberRow>('Member');
 
 MemberRef.implement({
@@ -113,5 +116,6 @@ builder.queryField('memberByIdentity', (t) =>
 
 /** Member pages (Query.members, Audience.members, ...): keyset on member_id, ascending. */
 export const MemberConnectionRef = connectionType('Member', MemberRef);
+/** Cursor kind of member connections and the cursor of a member row. */
 export const MEMBER_CURSOR = 'm';
 export const memberCursor = (m: MemberRow) => encodeCursor(MEMBER_CURSOR, [m.member_id]);

@@ -10,6 +10,7 @@ import { ORDER_COLUMNS, type ItemRow, type OrderRow } from './rows.js';
 const ORDER_CURSOR = 'o';
 const orderCursor = (o: OrderRow) => encodeCursor(ORDER_CURSOR, [o.k, o.order_id]);
 
+/** OrderItem: one line of an order. */
 export const OrderItemRef = builder.objectRef<ItemRow>('OrderItem').implement({
   description: 'One line of an order',
   fields: (t) => ({
@@ -22,6 +23,7 @@ export const OrderItemRef = builder.objectRef<ItemRow>('OrderItem').implement({
   }),
 });
 
+/** Order: money as exact Float, enums upper-case, items through the request's loader. */
 export const OrderRef = builder.objectRef<OrderRow>('Order').implement({
   description: 'An order from any channel, attached to its member',
   fields: (t) => ({
@@ -48,6 +50,7 @@ export const OrderRef = builder.objectRef<OrderRow>('Order').implement({
   }),
 });
 
+/** OrderConnection / OrderEdge, newest first. */
 export const OrderConnectionRef = connectionType('Order', OrderRef);
 
 builder.objectField(MemberRef, 'orders', (t) =>

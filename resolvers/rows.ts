@@ -85,6 +85,7 @@ export interface EventRow {
   k: string;
 }
 
+/** Columns of an event (table alias `e`). */
 export const EVENT_COLUMNS = `e.id, e.event_id, e.member_id, e.name, e.channel, e.occurred_at, e.properties, e.received_at,
   ${cursorTime('e.occurred_at')} as k`;
 
@@ -139,6 +140,7 @@ export interface AudienceRow {
   dependencies: string[];
 }
 
+/** Columns of an audience (audience `a`, current version `v`); AUDIENCE_FROM joins them. */
 export const AUDIENCE_COLUMNS = `a.name, a.definition_kind, a.current_version, a.status, a.owner, a.size, a.last_seq,
   a.last_refreshed_at, a.created_at, a.updated_at, v.source, v.label, v.description, v.dependencies`;
 export const AUDIENCE_FROM = `audiences a

@@ -10,6 +10,7 @@ import type { Context } from './context.js';
 const TAG_CURSOR = 't';
 const STATUSES = ['draft', 'published', 'deprecated'];
 
+/** Tag: a definition at its current version, with coverage from tag_values. */
 export const TagRef = builder.objectRef<TagRow>('Tag').implement({
   description: 'A tag definition (its current version) and the state of its materialised values',
   fields: (t) => ({
@@ -32,8 +33,10 @@ export const TagRef = builder.objectRef<TagRow>('Tag').implement({
   }),
 });
 
+/** TagConnection / TagEdge, by name. */
 export const TagConnectionRef = connectionType('Tag', TagRef);
 
+/** TagValue: { name value } of Member.tags. */
 export const TagValueRef = builder.objectRef<TagValueRow>('TagValue').implement({
   description: "A member's materialised value of one tag",
   fields: (t) => ({

@@ -14,6 +14,7 @@ export interface BenchData {
   memberIds: string[];
 }
 
+/** The bench database on the Postgres server given to the runner. */
 export const BENCH_DB = 'cdp_bench_graphql';
 
 /** The servers compared. */
