@@ -1,7 +1,7 @@
 import { builder } from './builder.js';
 import { requireScope, tenantOf } from './guards.js';
 import { AudienceChangeKindEnum } from './enums.js';
-import { MemberRef, loadMember } from './member.js';
+import { MemberRef } from './member.js';
 import { badInput, notFound } from '../gateway/errors.js';
 import { decodeChangeCursor, encodeChangeCursor } from '../connectors/changes/cursor.js';
 import { readChanges, type ChangeRow } from '../connectors/changes/change-log.js';
@@ -24,7 +24,7 @@ export const AudienceChangeRef = builder.objectRef<ChangeRow>('AudienceChange').
       description: 'the member now (a merged-away id resolves to its survivor); needs members:read',
       resolve: (c, _a, ctx) => {
         requireScope(ctx, 'members:read');
-        return loadMember(ctx, c.member_id);
+        return ctx.loaders.memberById.load(c.member_id); // batched: one statement per page of changes
       },
     }),
     at: t.field({ type: 'DateTime', resolve: (c) => c.at }),
