@@ -58,7 +58,7 @@ export async function seedTenant(pool: pg.Pool, opts: SeedOptions & { tenantName
 
 /**
  * Loads generated data into the existing tenant `tenantId` through `pool` (the owner: COPY runs
- * without row-level security, and every row carries tenant_id). Opens up to five connections of its
+ * without row-level security, and every row carries tenant_id). Opens up to four connections of its
  * own with the pool's settings. Reserves id blocks from the members, orders and events sequences so
  * that COPY can supply ids, then ANALYZEs the tables. On failure (including an error thrown by
  * onProgress), deletes the rows it wrote, keeps the tenant and its other rows, and rethrows.
