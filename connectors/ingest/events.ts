@@ -43,35 +43,34 @@ export async function writeEvents(db: Queryable, tenantId: string, rows: EventRo
 
   const storeIdx = rows.map((_, i) => i).filter((i) => isLast[i] && res.members[i] !== null);
   if (storeIdx.length > 0) {
+    const payload = (idx: number[]) => JSON.stringify(idx.map((i) => {
+      const e = rows[i];
+      return { k: i, member_id: res.members[i], event_id: e.eventId, name: e.name, channel: e.channel, occurred_at: e.occurredAt.toISOString(), properties: e.properties };
+    }));
+    const COLS = 'k int, member_id bigint, event_id text, name text, channel text, occurred_at timestamptz, properties jsonb';
+    // One statement: the stored events with these ids (returned, to decide update or duplicate) and a
+    // plain INSERT of the others. A concurrent import of the same new event makes it fail with a
+    // unique violation, and the batch is re-run from its savepoint (withRetry), then finding it stored.
     const found = await db.query(
-      `select e.event_id, e.member_id, e.name, e.channel, e.occurred_at, e.properties
-         from unnest($2::text[]) as k(event_id) join events e on e.tenant_id = $1 and e.event_id = k.event_id`,
-      [tenantId, storeIdx.map((i) => rows[i].eventId)],
+      `with r as (select * from json_to_recordset($2::json) as r(${COLS})),
+            ex as (select r.k, e.member_id, e.name, e.channel, e.occurred_at, e.properties from r
+                     join events e on e.tenant_id = $1 and e.event_id = r.event_id),
+            ins as (insert into events (tenant_id, event_id, member_id, name, channel, occurred_at, properties)
+                    select $1, event_id, member_id, name, channel, occurred_at, properties from r
+                     where not exists (select 1 from ex where ex.k = r.k))
+       select * from ex`,
+      [tenantId, payload(storeIdx)],
     );
-    const stored = new Map<string, any>(found.rows.map((r) => [r.event_id, r]));
+    const stored = new Map<number, any>(found.rows.map((r) => [r.k, r]));
     const fresh: number[] = [];
     const changed: number[] = [];
     for (const i of storeIdx) {
-      const old = stored.get(rows[i].eventId);
+      const old = stored.get(i);
       const e = rows[i];
       if (!old) fresh.push(i);
       else if (mode === 'import' && !(old.member_id === res.members[i] && same(e, { ...e, name: old.name, channel: old.channel,
         occurredAt: old.occurred_at, properties: old.properties }))) changed.push(i);
       outcomes[i] = !old || changed.at(-1) === i ? 'accepted' : 'duplicate';
-    }
-    const payload = (idx: number[]) => JSON.stringify(idx.map((i) => {
-      const e = rows[i];
-      return { member_id: res.members[i], event_id: e.eventId, name: e.name, channel: e.channel, occurred_at: e.occurredAt.toISOString(), properties: e.properties };
-    }));
-    const COLS = 'member_id bigint, event_id text, name text, channel text, occurred_at timestamptz, properties jsonb';
-    if (fresh.length > 0) {
-      // A plain insert: a concurrent import of the same event makes it fail with a unique violation,
-      // and the batch is re-run from its savepoint (withRetry), finding the event stored.
-      await db.query(
-        `insert into events (tenant_id, event_id, member_id, name, channel, occurred_at, properties)
-         select $1, event_id, member_id, name, channel, occurred_at, properties from json_to_recordset($2::json) as r(${COLS})`,
-        [tenantId, payload(fresh)],
-      );
     }
     if (changed.length > 0) {
       await db.query(
@@ -80,7 +79,7 @@ export async function writeEvents(db: Queryable, tenantId: string, rows: EventRo
         [tenantId, payload(changed)],
       );
       for (const i of changed) {
-        const old = stored.get(rows[i].eventId);
+        const old = stored.get(i);
         if (old.member_id !== res.members[i]) dirty.add(old.member_id, 'events');
       }
     }

@@ -31,12 +31,12 @@ export function lastOfEachKey<T>(rows: T[], key: (row: T) => string): boolean[] 
 const orderKey = (o: OrderRow) => `${o.channel}:${o.channelOrderId}`;
 
 /**
- * Stores valid orders set-based (one statement per step for the whole batch): identity resolution,
- * held records for orders without a member, a look-up of what is stored under each (channel,
- * channelOrderId), then one INSERT of the new orders and one UPDATE of the changed ones (another
- * content digest or member); identical orders are left untouched ('duplicate'); then the items of
- * new and changed orders. A row repeated later in the batch counts as duplicate when
- * identical to the later one and as accepted otherwise; the later one is what is stored.
+ * Stores valid orders set-based (a few statements for the whole batch, whatever its size): identity
+ * resolution, held records for orders without a member, then one statement that returns what is
+ * stored under each (channel, channelOrderId) and inserts the orders that are not, with their items;
+ * then one UPDATE of the changed orders (another content digest or member) and a replacement of their
+ * items. Identical orders are left untouched ('duplicate'). A row repeated later in the batch counts
+ * as duplicate when identical to the later one and as accepted otherwise; the later one is stored.
  * Runs inside the caller's savepoint; throws on database errors.
  */
 export async function writeOrders(db: Queryable, tenantId: string, rows: OrderRow[], mode: WriteMode, dirty: DirtySet): Promise<WriteResult> {
@@ -60,43 +60,41 @@ export async function writeOrders(db: Queryable, tenantId: string, rows: OrderRo
 
   const storeIdx = rows.map((_, i) => i).filter((i) => isLast[i] && res.members[i] !== null);
   if (storeIdx.length > 0) {
-    // What is stored under these keys decides per row: insert (new), update (changed) or nothing (identical).
-    const found = await db.query(
-      `select o.channel, o.channel_order_id, o.order_id, o.member_id, o.source_hash
-         from unnest($2::text[], $3::text[]) as k(channel, channel_order_id)
-         join orders o on o.tenant_id = $1 and o.channel = k.channel and o.channel_order_id = k.channel_order_id`,
-      [tenantId, storeIdx.map((i) => rows[i].channel), storeIdx.map((i) => rows[i].channelOrderId)],
-    );
-    const stored = new Map<string, { order_id: string; member_id: string; source_hash: string | null }>(
-      found.rows.map((r) => [`${r.channel}:${r.channel_order_id}`, r]));
-    const fresh: number[] = [];
-    const changed: number[] = [];
-    for (const i of storeIdx) {
-      const old = stored.get(orderKey(rows[i]));
-      if (!old) fresh.push(i);
-      else if (mode === 'import' && (old.source_hash !== digests[i] || old.member_id !== res.members[i])) changed.push(i);
-      outcomes[i] = !old || changed.at(-1) === i ? 'accepted' : 'duplicate';
-    }
     const payload = (idx: number[]) => JSON.stringify(idx.map((i) => {
       const o = rows[i];
-      return { member_id: res.members[i], channel: o.channel, channel_order_id: o.channelOrderId, status: o.status, amount: o.amount,
+      return { k: i, member_id: res.members[i], channel: o.channel, channel_order_id: o.channelOrderId, status: o.status, amount: o.amount,
         discount: o.discount, created_at: o.createdAt.toISOString(), paid_at: o.paidAt?.toISOString() ?? null, store_id: o.storeId,
         source_hash: digests[i] };
     }));
-    const COLS = `member_id bigint, channel text, channel_order_id text, status text, amount numeric, discount numeric,
+    const COLS = `k int, member_id bigint, channel text, channel_order_id text, status text, amount numeric, discount numeric,
                   created_at timestamptz, paid_at timestamptz, store_id text, source_hash text`;
-    const ids = new Map<string, string>();
-    if (fresh.length > 0) {
-      // A plain insert: a concurrent import of the same new order makes it fail with a unique
-      // violation, and the batch is re-run from its savepoint (withRetry), finding the order stored.
-      const ins = await db.query(
-        `insert into orders (tenant_id, member_id, channel, channel_order_id, status, amount, discount, created_at, paid_at, store_id, source_hash)
-         select $1, member_id, channel, channel_order_id, status, amount, discount, created_at, paid_at, store_id, source_hash
-           from json_to_recordset($2::json) as r(${COLS}) order by channel, channel_order_id
-         returning order_id, channel, channel_order_id`,
-        [tenantId, payload(fresh)],
-      );
-      for (const r of ins.rows) ids.set(`${r.channel}:${r.channel_order_id}`, r.order_id);
+    // One statement: what is stored under these keys (returned, to decide update or duplicate), and
+    // a plain INSERT of the orders not stored, with their items. A concurrent import of the same new
+    // order makes it fail with a unique violation, and the batch is re-run from its savepoint
+    // (withRetry), then finding the order stored.
+    const found = await db.query(
+      `with r as (select * from json_to_recordset($2::json) as r(${COLS})),
+            ex as (select r.k, o.order_id, o.member_id, o.source_hash from r
+                     join orders o on o.tenant_id = $1 and o.channel = r.channel and o.channel_order_id = r.channel_order_id),
+            ins as (insert into orders (tenant_id, member_id, channel, channel_order_id, status, amount, discount, created_at, paid_at, store_id, source_hash)
+                    select $1, member_id, channel, channel_order_id, status, amount, discount, created_at, paid_at, store_id, source_hash
+                      from r where not exists (select 1 from ex where ex.k = r.k) order by channel, channel_order_id
+                    returning order_id, channel, channel_order_id),
+            it as (insert into order_items (tenant_id, order_id, line_no, member_id, sku, product_name, category, quantity, price)
+                   select $1, ins.order_id, x.line_no, x.member_id, x.sku, x.product_name, x.category, x.quantity, x.price
+                     from json_to_recordset($3::json) as x(${ITEM_COLS})
+                     join r on r.k = x.k
+                     join ins on ins.channel = r.channel and ins.channel_order_id = r.channel_order_id)
+       select k, order_id, member_id, source_hash from ex`,
+      [tenantId, payload(storeIdx), itemsJson(rows, storeIdx, res.members)],
+    );
+    const stored = new Map<number, { order_id: string; member_id: string; source_hash: string | null }>(found.rows.map((r) => [r.k, r]));
+    const changed: number[] = [];
+    for (const i of storeIdx) {
+      const old = stored.get(i);
+      if (old && mode === 'import' && (old.source_hash !== digests[i] || old.member_id !== res.members[i])) changed.push(i);
+      outcomes[i] = !old || changed.at(-1) === i ? 'accepted' : 'duplicate';
+      if (!old) dirty.add(res.members[i], 'orders', 'items');
     }
     if (changed.length > 0) {
       await db.query(
@@ -106,37 +104,32 @@ export async function writeOrders(db: Queryable, tenantId: string, rows: OrderRo
           where o.tenant_id = $1 and o.channel = r.channel and o.channel_order_id = r.channel_order_id`,
         [tenantId, payload(changed)],
       );
+      await db.query('delete from order_items where tenant_id = $1 and order_id = any($2::bigint[])', [tenantId, changed.map((i) => stored.get(i)!.order_id)]);
+      await db.query(
+        `insert into order_items (tenant_id, order_id, line_no, member_id, sku, product_name, category, quantity, price)
+         select $1, o.id, x.line_no, x.member_id, x.sku, x.product_name, x.category, x.quantity, x.price
+           from json_to_recordset($2::json) as x(${ITEM_COLS})
+           join json_to_recordset($3::json) as o(k int, id bigint) on o.k = x.k`,
+        [tenantId, itemsJson(rows, changed, res.members), JSON.stringify(changed.map((i) => ({ k: i, id: stored.get(i)!.order_id })))],
+      );
       for (const i of changed) {
-        const old = stored.get(orderKey(rows[i]))!;
-        ids.set(orderKey(rows[i]), old.order_id);
+        const old = stored.get(i)!;
         if (old.member_id !== res.members[i]) dirty.add(old.member_id, 'orders', 'items');
+        dirty.add(res.members[i], 'orders', 'items');
       }
     }
-    for (const i of [...fresh, ...changed]) dirty.add(res.members[i], 'orders', 'items');
-    await writeItems(db, tenantId, [...fresh, ...changed].map((i) => ({
-      order: rows[i], member: res.members[i]!, order_id: ids.get(orderKey(rows[i]))!, inserted: !stored.has(orderKey(rows[i])),
-    })));
   }
   return { outcomes, members, linked: res.linked };
 }
 
-async function writeItems(db: Queryable, tenantId: string, orders: Array<{ order: OrderRow; member: string; order_id: string; inserted: boolean }>) {
-  const replaced = orders.filter((o) => !o.inserted).map((o) => o.order_id);
-  if (replaced.length > 0) {
-    await db.query('delete from order_items where tenant_id = $1 and order_id = any($2::bigint[])', [tenantId, replaced]);
-  }
-  const items = orders.flatMap((o) => o.order.items.map((it, n) => ({
-    order_id: o.order_id, line_no: n + 1, member_id: o.member, sku: it.sku, product_name: it.productName,
-    category: it.category, quantity: it.quantity, price: it.price,
-  })));
-  if (items.length === 0) return;
-  await db.query(
-    `insert into order_items (tenant_id, order_id, line_no, member_id, sku, product_name, category, quantity, price)
-     select $1, r.order_id, r.line_no, r.member_id, r.sku, r.product_name, r.category, r.quantity, r.price
-       from json_to_recordset($2::json) as r(order_id bigint, line_no int, member_id bigint, sku text, product_name text,
-                                            category text, quantity int, price numeric)`,
-    [tenantId, JSON.stringify(items)],
-  );
+const ITEM_COLS = 'k int, line_no int, member_id bigint, sku text, product_name text, category text, quantity int, price numeric';
+
+/** The items of rows `idx` as JSON for json_to_recordset, keyed by row position `k`. */
+function itemsJson(rows: OrderRow[], idx: number[], members: Array<string | null>): string {
+  return JSON.stringify(idx.flatMap((i) => rows[i].items.map((it, n) => ({
+    k: i, line_no: n + 1, member_id: members[i], sku: it.sku, product_name: it.productName, category: it.category,
+    quantity: it.quantity, price: it.price,
+  }))));
 }
 
 /** An order stored in held_records.payload, back as an OrderRow. */

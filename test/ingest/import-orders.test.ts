@@ -37,6 +37,13 @@ describe('importOrders', () => {
                                 from orders o where tenant_id = $1 and channel_order_id in ('A-1', 'A-3') order by 1`, [h.tenantId]);
     expect(rows).toEqual([{ channel_order_id: 'A-1', status: 'paid', items: 1 }, { channel_order_id: 'A-3', status: 'refunded', items: 0 }]);
     expect((await h.sql('select count(*)::int as n from members where tenant_id = $1', [h.tenantId]))[0].n).toBe(2);
+    const items = [{ sku: 'SKU-7', quantity: 1, price: 99.5 }, { sku: 'SKU-8', productName: '梨', category: 'fruit', quantity: 4, price: 25 }];
+    expect((await h.ok(IMPORT_ORDERS, { orders: [order('A-1', '13800000001', { items })] })).importOrders).toMatchObject({ accepted: 1 });
+    expect(await h.sql(`select line_no, sku, product_name, category, quantity, price::text from order_items i join orders o using (tenant_id, order_id)
+                         where o.tenant_id = $1 and o.channel_order_id = 'A-1' order by line_no`, [h.tenantId])).toEqual([
+      { line_no: 1, sku: 'SKU-7', product_name: 'SKU-7', category: 'unknown', quantity: 1, price: '99.50' },
+      { line_no: 2, sku: 'SKU-8', product_name: '梨', category: 'fruit', quantity: 4, price: '25.00' },
+    ]);
   });
 
   it('rejects bad rows with their index and the field, stores the good rows, and leaves nothing of a bad row', async () => {
