@@ -32,6 +32,8 @@ export function startBackgroundWork(opts: { pools: Pools; log: Logger; fullRefre
     pools: opts.pools,
     log: opts.log,
     pollMs: Number(process.env.CDP_REFRESH_POLL_MS ?? 200),
+    // member batches instead of one set-based pass per definition (finer progress, more work at scale)
+    batchSize: process.env.CDP_REFRESH_BATCH ? Number(process.env.CDP_REFRESH_BATCH) : undefined,
     fullRefreshIntervalMs: opts.fullRefreshIntervalMs !== undefined ? opts.fullRefreshIntervalMs : fullRefreshInterval(),
   });
   const started = worker.start().catch((err) => opts.log.error({ err }, 'refresh worker did not start'));

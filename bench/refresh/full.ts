@@ -20,7 +20,8 @@ export interface DefinitionTimes {
 }
 
 export interface FullRefreshResult {
-  batchSize: number;
+  /** Member batches; null = one set-based statement per definition (the default). */
+  batchSize: number | null;
   definitions: DefinitionTimes[];
   totals: { engineCold: number; engineColdStage: number; engineWarm: number; handCompute: number; handRewrite: number };
 }
@@ -35,11 +36,12 @@ async function reset(t: BenchTenant): Promise<void> {
   await t.pools.admin.query('vacuum analyze tag_values, audience_members, audience_changes');
 }
 
-async function fullRefresh(t: BenchTenant, batchSize: number): Promise<DefinitionReport[]> {
+async function fullRefresh(t: BenchTenant, batchSize: number | undefined): Promise<DefinitionReport[] & { asOf?: Date }> {
   await withTenant(t.pools.app, t.tenantId, (db) => queueJob(db, t.tenantId, 'all', 'bench'));
   const job = await claimJob(t.pools.app, t.tenantId);
   if (!job) throw new Error('no job to claim');
-  const reports = await runJob(t.pools.app, t.tenantId, job, { batchSize });
+  const reports: DefinitionReport[] & { asOf?: Date } = await runJob(t.pools.app, t.tenantId, job, { batchSize });
+  reports.asOf = job.as_of ?? undefined;
   const failed = reports.filter((r) => r.error);
   if (failed.length) throw new Error(`refresh failed: ${failed.map((r) => `${r.key}: ${r.error}`).join('; ')}`);
   return reports;
@@ -52,7 +54,7 @@ async function fullRefresh(t: BenchTenant, batchSize: number): Promise<Definitio
  * staging does), and compute + rewrite a tag_values-shaped table the naive way (delete all, insert
  * all, one transaction). Checks every value against the hand-written result.
  */
-export async function benchFullRefresh(t: BenchTenant, batchSize: number): Promise<FullRefreshResult> {
+export async function benchFullRefresh(t: BenchTenant, batchSize?: number): Promise<FullRefreshResult> {
   await reset(t);
   await withTenant(t.pools.app, t.tenantId, async (db) => {
     for (const source of DEMO_TAGS) {
@@ -72,7 +74,7 @@ export async function benchFullRefresh(t: BenchTenant, batchSize: number): Promi
   await t.pools.admin.query(`do $$ begin create policy tenant_isolation on bench_tag_values using (tenant_id = cdp_current_tenant())
     with check (tenant_id = cdp_current_tenant()); exception when duplicate_object then null; end $$`);
   await t.pools.admin.query('truncate bench_tag_values');
-  const asOf = new Date();
+  const asOf = warm.asOf!; // the same evaluation time as the engine's last refresh: values comparable
   const client = await t.pools.app.connect();
   const definitions: DefinitionTimes[] = [];
   try {
@@ -113,7 +115,7 @@ export async function benchFullRefresh(t: BenchTenant, batchSize: number): Promi
   }
   const sum = (f: (d: DefinitionTimes) => number) => definitions.reduce((a, d) => a + f(d), 0);
   return {
-    batchSize,
+    batchSize: batchSize ?? null,
     definitions,
     totals: { engineCold: sum((d) => d.engineCold), engineColdStage: sum((d) => d.engineColdStage), engineWarm: sum((d) => d.engineWarm),
       handCompute: sum((d) => d.handCompute), handRewrite: sum((d) => d.handRewrite) },

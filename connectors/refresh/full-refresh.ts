@@ -8,13 +8,19 @@ import { claimJob, finishJob, getJob, heartbeat, recordProgress, requeueJob, typ
 import { lockDefinitionExclusive } from './locks.js';
 import type { WorkLog } from './work-log.js';
 
-/** Members per batch of a full refresh (scope 'members', $3 = the batch's ids). */
-export const DEFAULT_BATCH_SIZE = 20_000;
 const HEARTBEAT_MS = 10_000;
 /** Session-local staging table of the job's connection: never visible to readers. */
 const STAGE = 'pg_temp.refresh_stage';
 
 export interface FullRefreshOptions {
+  /**
+   * Stage in batches of this many members (scope 'members', $3 = the batch's ids), progress after
+   * each. Unset (the default): one set-based statement per definition, progress after each
+   * definition. Batches are for small tenants or progress granularity only: every batch re-scans
+   * the collections it reads (`member_id = any($3)` is a filter, not a range), so the total work
+   * grows with members × batches: at 1,000,000 members / 10,000,000 orders, 50,000-member batches
+   * took 6x the set-based pass (bench/refresh, docs/tags-and-audiences.md).
+   */
   batchSize?: number;
   log?: WorkLog;
   /** Aborted at shutdown: the job stops between batches and goes back to the queue. */
@@ -49,15 +55,15 @@ async function inTenantTx<T>(client: pg.PoolClient, tenantId: string, fn: (db: Q
 
 /**
  * Runs a claimed job to its end (finishJob is always called). For each definition of the target,
- * in dependency order: computes the new values into the connection's staging table, batch by batch
- * (short transactions, nothing visible to readers, processed/total updated after each batch; a
- * batch-only definition, or a tenant no larger than one batch, in one set-based statement), then
+ * in dependency order: computes the new values into the connection's staging table (one set-based
+ * statement, or member batches with `batchSize`; short transactions, nothing visible to readers,
+ * processed/total and the heartbeat written after each), then
  * swaps them in with one transaction that writes only the differences (and, for audiences, the
  * ENTERED/EXITED changes). Readers see a definition's old values or its new ones, never a mix. A
  * definition that fails is reported and the definitions reading it are skipped; the rest go on.
  */
 export async function runJob(pool: pg.Pool, tenantId: string, job: JobRow, opts: FullRefreshOptions = {}): Promise<DefinitionReport[]> {
-  const batchSize = opts.batchSize ?? DEFAULT_BATCH_SIZE;
+  const batchSize = opts.batchSize ?? Number.POSITIVE_INFINITY;
   const asOf = job.as_of ?? new Date();
   const reports: DefinitionReport[] = [];
   const beat = setInterval(() => void heartbeat(pool, tenantId, job.job_id).catch(() => undefined), HEARTBEAT_MS);
