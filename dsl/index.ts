@@ -221,3 +221,25 @@ export function validateDsl(source: string, catalog: Catalog, options: Partial<C
     };
   }, (e) => invalid([e]));
 }
+
+/**
+ * Checks a source holding definitions or a bare expression without compiling it (for checking as
+ * one types): the same errors, type, dependencies and batch-only marking as validateDsl, `sql` null.
+ */
+export function checkDsl(source: string, catalog: Catalog): DslValidation {
+  const invalid = (errors: DslError[]): DslValidation => ({ ok: false, errors, type: null, dependencies: [], sql: null, batchOnly: false });
+  return guarded((): DslValidation => {
+    const f = front(source, 'auto');
+    if (f.kind === 'errors') return invalid(f.errors);
+    if (f.kind === 'expression') {
+      const { checked, errors } = checkExpression(f.expr, catalog);
+      return checked ? { ok: true, errors: [], type: typeToString(checked.valueType), dependencies: checked.dependencies, sql: null, batchOnly: checked.batchOnly } : invalid(errors);
+    }
+    const { checked, errors } = checkStatements(f.statements, catalog);
+    if (errors.length > 0) return invalid(errors);
+    return {
+      ok: true, errors: [], type: checked.length === 1 ? typeToString(checked[0].valueType) : null,
+      dependencies: [...new Set(checked.flatMap((c) => c.dependencies))].sort(), sql: null, batchOnly: checked.some((c) => c.batchOnly),
+    };
+  }, (e) => invalid([e]));
+}

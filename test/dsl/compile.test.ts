@@ -1,7 +1,7 @@
 /** The compiled SQL text and parameters of small definitions (golden, reviewed), and the API's contract. */
 import { describe, expect, it } from 'vitest';
 import {
-  bindQuery, compileDefinition, compileDefinitions, compileExpression, compileFilter, emptyCatalog, parseDefinitions, validateDsl, type Catalog,
+  bindQuery, checkDsl, compileDefinition, compileDefinitions, compileExpression, compileFilter, emptyCatalog, parseDefinitions, validateDsl, type Catalog,
 } from '../../dsl/index.js';
 
 const catalog: Catalog = { tags: new Map([['high_value', { type: { kind: 'boolean' }, batchOnly: false }]]), audiences: new Set(['vip']) };
@@ -118,6 +118,11 @@ describe('the API', () => {
       ok: true, errors: [], type: 'enum("x", "y")', dependencies: ['tag:high_value'], batchOnly: false });
     expect(validateDsl('levl > 1', catalog)).toEqual({ ok: false, type: null, dependencies: [], sql: null, batchOnly: false,
       errors: [{ code: 'UNKNOWN_FIELD', message: 'unknown field `levl`; did you mean `level`?', line: 1, column: 1, length: 4, suggestion: 'level' }] });
+  });
+
+  it('checkDsl checks without compiling', () => {
+    expect(checkDsl('tag a: number = level', catalog)).toEqual({ ok: true, errors: [], type: 'number', dependencies: ['field:level'], sql: null, batchOnly: false });
+    expect(checkDsl('quintile(levl)', catalog)).toMatchObject({ ok: false, errors: [{ code: 'UNKNOWN_FIELD', suggestion: 'level' }] });
   });
 
   it('compileDefinitions compiles a whole source, each definition with its name and kind', () => {
