@@ -1,5 +1,5 @@
-/** docs/dsl.md stays true: its examples check, and it lists every error code the library has. */
-import { readFileSync } from 'node:fs';
+/** docs/dsl.md stays true (its examples check, it lists every error code), and dsl/ stays a leaf. */
+import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CheckErrorCode, CompileErrorCode, LexErrorCode, ParseErrorCode, validateDsl, type Catalog } from '../../dsl/index.js';
 
@@ -33,5 +33,15 @@ describe('docs/dsl.md', () => {
     const standalone = rows.filter(([, example]) => !/^(\(\(\(\(|enum\(|within|"a\\nb"|Mars)/.test(example));
     expect(standalone.length).toBeGreaterThan(25);
     for (const [code, example] of standalone) expect(validateDsl(example, catalog).errors[0]?.code, example).toBe(code);
+  });
+});
+
+describe('dsl/', () => {
+  it('is a leaf: it imports neither pg nor graphql, nor any other folder of the project', () => {
+    const dir = new URL('../../dsl/', import.meta.url);
+    const imports = readdirSync(dir).filter((f) => f.endsWith('.ts'))
+      .flatMap((f) => [...readFileSync(new URL(f, dir), 'utf8').matchAll(/from '([^']+)'/g)].map((m) => m[1]));
+    expect(imports.length).toBeGreaterThan(20);
+    expect([...new Set(imports.filter((i) => !i.startsWith('./')))]).toEqual(['chevrotain']);
   });
 });
