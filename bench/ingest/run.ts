@@ -3,7 +3,8 @@
  * GraphQL imports, the Segment-compatible collection endpoint and the CSV importer, each compared
  * in the same run with a raw COPY of the same rows (the floor: no validation, no identity
  * resolution: the members, identities, orders, items and events the import ends up storing, with
- * ids allocated before the clock starts). Every path writes into a tenant of its own in a fresh
+ * ids allocated before the clock starts). Request bodies, COPY text and the CSV file are prepared
+ * before each clock starts, so the numbers are the ingestion paths'. Every path writes into a tenant of its own in a fresh
  * database `cdp_bench_ingest` on DATABASE_URL's server (or the embedded Postgres). Prints a table
  * and writes bench/results/ingest.json. Sizes: BENCH_ORDERS (default 20000), BENCH_EVENTS (50000).
  */
@@ -86,62 +87,67 @@ async function tenant(pools: Pools, name: string): Promise<{ tenantId: string; t
 /** COPY text of rows (tab-separated, \N for null; values here hold no tabs, newlines or backslashes). */
 const copyText = (rows: unknown[][]) => rows.map((r) => r.map((v) => (v === null ? '\\N' : String(v))).join('\t')).join('\n') + '\n';
 
-async function copyInto(pools: Pools, table: string, columns: string, rows: unknown[][]): Promise<void> {
+/** A COPY of one table, its text built before the clock starts. */
+interface PreparedCopy { table: string; columns: string; text: string }
+
+const prepare = (table: string, columns: string, rows: unknown[][]): PreparedCopy => ({ table, columns, text: copyText(rows) });
+
+async function copyAll(pools: Pools, copies: PreparedCopy[]): Promise<void> {
   const c = await pools.admin.connect();
   try {
-    await pipeline(Readable.from([copyText(rows)]), c.query(copyFrom(`copy ${table} (${columns}) from stdin`)));
+    for (const { table, columns, text } of copies) {
+      await pipeline(Readable.from([text]), c.query(copyFrom(`copy ${table} (${columns}) from stdin`)));
+    }
   } finally {
     c.release();
   }
 }
 
-/**
- * Members and identities for `keys` (phone or app user id per row) by COPY, with ids allocated
- * before the clock starts: the floor writes the same member and identity rows the import creates.
- */
-async function copyMembers(pools: Pools, tenantId: string, kind: 'PHONE' | 'APP_USER_ID', keys: string[]): Promise<{ memberOf: Map<string, string>; copy: () => Promise<void> }> {
+/** Member and identity rows for `keys` (a phone or app user id per row), ids allocated in advance. */
+async function memberCopies(pools: Pools, tenantId: string, kind: 'PHONE' | 'APP_USER_ID', keys: string[]): Promise<{ memberOf: Map<string, string>; copies: PreparedCopy[] }> {
   const distinct = [...new Set(keys)];
   const ids = (await pools.admin.query(`select nextval(pg_get_serial_sequence('members', 'member_id')) as id from generate_series(1, $1)`, [distinct.length])).rows.map((r) => r.id as string);
-  const memberOf = new Map(distinct.map((k, i) => [k, ids[i]]));
   return {
-    memberOf,
-    copy: async () => {
-      await copyInto(pools, 'members', 'tenant_id, member_id, phone', distinct.map((k, i) => [tenantId, ids[i], kind === 'PHONE' ? k : null]));
-      await copyInto(pools, 'identities', 'tenant_id, kind, value, member_id', distinct.map((k, i) => [tenantId, kind, k, ids[i]]));
-    },
+    memberOf: new Map(distinct.map((k, i) => [k, ids[i]])),
+    copies: [
+      prepare('members', 'tenant_id, member_id, phone', distinct.map((k, i) => [tenantId, ids[i], kind === 'PHONE' ? k : null])),
+      prepare('identities', 'tenant_id, kind, value, member_id', distinct.map((k, i) => [tenantId, kind, k, ids[i]])),
+    ],
   };
 }
 
 /** The COPY floor for orders: the members, identities, orders and items the import writes, copied. */
 async function copyOrders(pools: Pools, orders: ReturnType<typeof makeOrders>): Promise<number> {
   const { tenantId } = await tenant(pools, 'copy-orders');
-  const { memberOf, copy } = await copyMembers(pools, tenantId, 'PHONE', orders.map((o) => o.identities[0].value));
+  const { memberOf, copies } = await memberCopies(pools, tenantId, 'PHONE', orders.map((o) => o.identities[0].value));
   const orderIds = (await pools.admin.query(`select nextval(pg_get_serial_sequence('orders', 'order_id')) as id from generate_series(1, $1)`, [orders.length])).rows.map((r) => r.id);
-  return timed(async () => {
-    await copy();
-    await copyInto(pools, 'orders', 'tenant_id, order_id, member_id, channel, channel_order_id, status, amount, discount, created_at, paid_at',
-      orders.map((o, i) => [tenantId, orderIds[i], memberOf.get(o.identities[0].value), o.channel.toLowerCase(), o.channelOrderId, 'paid', o.amount, o.discount, o.createdAt, o.paidAt]));
-    await copyInto(pools, 'order_items', 'tenant_id, order_id, line_no, member_id, sku, product_name, category, quantity, price',
-      orders.flatMap((o, i) => o.items.map((it, n) => [tenantId, orderIds[i], n + 1, memberOf.get(o.identities[0].value), it.sku, it.productName, it.category, it.quantity, it.price])));
-  });
+  copies.push(
+    prepare('orders', 'tenant_id, order_id, member_id, channel, channel_order_id, status, amount, discount, created_at, paid_at',
+      orders.map((o, i) => [tenantId, orderIds[i], memberOf.get(o.identities[0].value), o.channel.toLowerCase(), o.channelOrderId, 'paid', o.amount, o.discount, o.createdAt, o.paidAt])),
+    prepare('order_items', 'tenant_id, order_id, line_no, member_id, sku, product_name, category, quantity, price',
+      orders.flatMap((o, i) => o.items.map((it, n) => [tenantId, orderIds[i], n + 1, memberOf.get(o.identities[0].value), it.sku, it.productName, it.category, it.quantity, it.price]))),
+  );
+  return timed(() => copyAll(pools, copies));
 }
 
 /** The COPY floor for events: the members, identities and events the import writes, copied. */
 async function copyEvents(pools: Pools, events: ReturnType<typeof makeEvents>): Promise<number> {
   const { tenantId } = await tenant(pools, 'copy-events');
-  const { memberOf, copy } = await copyMembers(pools, tenantId, 'APP_USER_ID', events.map((e) => e.identities[0].value));
-  return timed(async () => {
-    await copy();
-    await copyInto(pools, 'events', 'tenant_id, event_id, member_id, name, channel, occurred_at, properties',
-      events.map((e) => [tenantId, e.eventId, memberOf.get(e.identities[0].value), e.name, 'app', e.occurredAt, JSON.stringify(e.properties)]));
-  });
+  const { memberOf, copies } = await memberCopies(pools, tenantId, 'APP_USER_ID', events.map((e) => e.identities[0].value));
+  copies.push(prepare('events', 'tenant_id, event_id, member_id, name, channel, occurred_at, properties',
+    events.map((e) => [tenantId, e.eventId, memberOf.get(e.identities[0].value), e.name, 'app', e.occurredAt, JSON.stringify(e.properties)])));
+  return timed(() => copyAll(pools, copies));
 }
 
-async function graphql(url: string, token: string, query: string, variables: unknown): Promise<void> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
-  const body = (await res.json()) as { errors?: unknown; data?: Record<string, { rejected: unknown[] }> };
-  const result = body.data && Object.values(body.data)[0];
-  if (body.errors || !result || result.rejected.length > 0) throw new Error(`import failed: ${JSON.stringify(body).slice(0, 500)}`);
+/** Request bodies of a GraphQL import, one per batch, serialised before the clock starts. */
+const graphqlBodies = <T>(rows: T[], query: string, name: string) =>
+  chunks(rows, GRAPHQL_BATCH).map((batch) => JSON.stringify({ query, variables: { [name]: batch } }));
+
+async function graphql(url: string, token: string, body: string): Promise<void> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+  const answer = (await res.json()) as { errors?: unknown; data?: Record<string, { rejected: unknown[] }> };
+  const result = answer.data && Object.values(answer.data)[0];
+  if (answer.errors || !result || result.rejected.length > 0) throw new Error(`import failed: ${JSON.stringify(answer).slice(0, 500)}`);
 }
 
 async function main(): Promise<void> {
@@ -171,10 +177,9 @@ async function main(): Promise<void> {
     console.log(`orders: ${ORDERS} (2 items each), events: ${EVENTS}; database ${DB}`);
     add('COPY (floor)', 'orders', ORDERS, await copyOrders(pools, orders));
     const gq = await tenant(pools, 'graphql-orders');
+    const orderBodies = graphqlBodies(orders, 'mutation ($o: [OrderInput!]!) { importOrders(orders: $o) { accepted rejected { index message } } }', 'o');
     add('GraphQL importOrders', 'orders', ORDERS, await timed(async () => {
-      for (const batch of chunks(orders, GRAPHQL_BATCH)) {
-        await graphql(`${base}/graphql`, gq.token, 'mutation ($o: [OrderInput!]!) { importOrders(orders: $o) { accepted rejected { index message } } }', { o: batch });
-      }
+      for (const body of orderBodies) await graphql(`${base}/graphql`, gq.token, body);
     }));
     const csvFile = path.join(dir, 'orders.csv');
     await writeFile(csvFile, ['channel,channel_order_id,phone,status,amount,discount,created_at,paid_at,items',
@@ -188,22 +193,20 @@ async function main(): Promise<void> {
 
     add('COPY (floor)', 'events', EVENTS, await copyEvents(pools, events));
     const ge = await tenant(pools, 'graphql-events');
+    const eventBodies = graphqlBodies(events, 'mutation ($e: [EventInput!]!) { track(events: $e) { accepted rejected { index message } } }', 'e');
     add('GraphQL track', 'events', EVENTS, await timed(async () => {
-      for (const batch of chunks(events, GRAPHQL_BATCH)) {
-        await graphql(`${base}/graphql`, ge.token, 'mutation ($e: [EventInput!]!) { track(events: $e) { accepted rejected { index message } } }', { e: batch });
-      }
+      for (const body of eventBodies) await graphql(`${base}/graphql`, ge.token, body);
     }));
     const sg = await tenant(pools, 'segment-events');
+    const segmentBodies = chunks(events, SEGMENT_BATCH).map((batch) => JSON.stringify({ batch: batch.map((e) => ({
+      type: 'track', messageId: e.eventId, userId: e.identities[0].value, event: e.name, properties: e.properties, timestamp: e.occurredAt,
+      context: { channel: 'app' } })) }));
+    const auth = `Basic ${Buffer.from(`${sg.token}:`).toString('base64')}`;
     add(`POST /v1/batch (${SEGMENT_BATCH}/request)`, 'events', EVENTS, await timed(async () => {
-      for (const batch of chunks(events, SEGMENT_BATCH)) {
-        const res = await fetch(`${base}/v1/batch`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${sg.token}:`).toString('base64')}` },
-          body: JSON.stringify({ batch: batch.map((e) => ({ type: 'track', messageId: e.eventId, userId: e.identities[0].value,
-            event: e.name, properties: e.properties, timestamp: e.occurredAt, context: { channel: 'app' } })) }),
-        });
-        const body = (await res.json()) as { accepted?: number };
-        if (res.status !== 200 || body.accepted !== batch.length) throw new Error(`collect failed: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+      for (const body of segmentBodies) {
+        const res = await fetch(`${base}/v1/batch`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: auth }, body });
+        const answer = (await res.json()) as { accepted?: number };
+        if (res.status !== 200 || answer.accepted !== SEGMENT_BATCH) throw new Error(`collect failed: ${res.status} ${JSON.stringify(answer).slice(0, 300)}`);
       }
     }));
 

@@ -1,4 +1,5 @@
 import { ClaimConflict, type Queryable } from '../ingest/db.js';
+import { encodeRecords, recordsFrom } from '../ingest/records.js';
 import { keyString, type IdentityKey } from './keys.js';
 import { mergeInto } from './merge.js';
 import { planResolution, type KnownMember } from './plan.js';
@@ -53,22 +54,15 @@ export async function resolveIdentities(db: Queryable, tenantId: string, records
     }
     const seeds = plan.creates.map((c, i) => {
       const rec = records[c.record];
-      return {
-        i,
-        registered_at: rec.seenAt?.toISOString() ?? null,
-        registered_channel: rec.channel,
-        phone: contact.get(c.node)?.phone ?? null,
-        email: contact.get(c.node)?.email ?? null,
-      };
+      return [i, rec.seenAt, rec.channel, contact.get(c.node)?.phone, contact.get(c.node)?.email];
     });
     const r = await db.query(
-      `with r as (select r.i, nextval($3::regclass) as id, r.registered_at,
-                         r.registered_channel, r.phone, r.email
-                    from json_to_recordset($2::json) as r(i int, registered_at timestamptz, registered_channel text, phone text, email text)),
+      `with r as (select r.i, nextval($3::regclass) as id, r.registered_at, r.registered_channel, r.phone, r.email
+                    from ${recordsFrom(2, [['i', 'int'], ['registered_at', 'timestamptz'], ['registered_channel', 'text'], ['phone', 'text'], ['email', 'text']], 'r')}),
             ins as (insert into members (tenant_id, member_id, registered_at, registered_channel, phone, email)
                     select $1, id, coalesce(registered_at, now()), registered_channel, phone, email from r)
        select i, id from r`,
-      [tenantId, JSON.stringify(seeds), await memberSequence(db)],
+      [tenantId, encodeRecords(seeds), await memberSequence(db)],
     );
     for (const row of r.rows) {
       ids.set(plan.creates[row.i].node, row.id);
@@ -85,11 +79,11 @@ export async function resolveIdentities(db: Queryable, tenantId: string, records
     const ins = await db.query(
       `insert into identities (tenant_id, kind, value, member_id, channel)
        select $1, r.kind, r.value, r.member_id, r.channel
-         from json_to_recordset($2::json) as r(kind text, value text, member_id bigint, channel text)
+         from ${recordsFrom(2, [['kind', 'text'], ['value', 'text'], ['member_id', 'bigint'], ['channel', 'text']], 'r')}
         order by r.kind, r.value
        on conflict (tenant_id, kind, value) do nothing
        returning kind`,
-      [tenantId, JSON.stringify(links)],
+      [tenantId, encodeRecords(links.map((l) => [l.kind, l.value, l.member_id, l.channel]))],
     );
     if (ins.rows.length !== links.length) throw new ClaimConflict(links.length - ins.rows.length);
     await fillContactColumns(db, tenantId, links.filter((l) => !created.has(l.member_id)));
@@ -129,10 +123,10 @@ function uniqueKeys(records: ResolveRecord[]): IdentityKey[] {
  * result. A key found locked cannot move: moving it needs its member FOR UPDATE.
  */
 async function lookupLocked(db: Queryable, tenantId: string, keys: IdentityKey[]): Promise<Map<string, KnownMember>> {
-  const params = [tenantId, keys.map((k) => k.kind), keys.map((k) => k.value)];
+  const params = [tenantId, encodeRecords(keys.map((k) => [k.kind, k.value]))];
   for (let attempt = 0; attempt < 5; attempt++) {
     const r = await db.query(
-      `with k as (select * from unnest($2::text[], $3::text[]) as k(kind, value)),
+      `with k as (select * from ${recordsFrom(2, [['kind', 'text'], ['value', 'text']], 'k')}),
             locked as (select i.kind, i.value, m.member_id, m.registered_at
                          from k
                          join identities i on i.tenant_id = $1 and i.kind = k.kind and i.value = k.value
@@ -170,9 +164,9 @@ async function fillContactColumns(db: Queryable, tenantId: string, links: Array<
   if (byMember.size === 0) return;
   await db.query(
     `update members m set phone = coalesce(m.phone, r.phone), email = coalesce(m.email, r.email), updated_at = now()
-       from json_to_recordset($2::json) as r(member_id bigint, phone text, email text)
+       from ${recordsFrom(2, [['member_id', 'bigint'], ['phone', 'text'], ['email', 'text']], 'r')}
       where m.tenant_id = $1 and m.member_id = r.member_id
         and ((m.phone is null and r.phone is not null) or (m.email is null and r.email is not null))`,
-    [tenantId, JSON.stringify([...byMember.values()])],
+    [tenantId, encodeRecords([...byMember.values()].map((m) => [m.member_id, m.phone, m.email]))],
   );
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from './db.js';
+import { encodeRecords, recordsFrom } from './records.js';
 
 /** What changed for a member: the incremental re-evaluation reads it to pick the tags to recompute. */
 export type DirtyCollection = 'member' | 'orders' | 'items' | 'events';
@@ -27,16 +28,16 @@ export class DirtySet {
    */
   async flush(db: Queryable, tenantId: string): Promise<void> {
     if (this.byMember.size === 0) return;
-    const rows = [...this.byMember].map(([member_id, c]) => ({ member_id, collections: [...c].sort() }));
+    const rows = [...this.byMember].map(([member, c]) => [member, [...c].sort()]);
     this.byMember.clear();
     await db.query(
       `insert into dirty_members (tenant_id, member_id, collections)
-       select $1, r.member_id, r.collections from json_to_recordset($2::json) as r(member_id bigint, collections text[])
+       select $1, r.member_id, r.collections from ${recordsFrom(2, [['member_id', 'bigint'], ['collections', 'text[]']], 'r')}
         order by r.member_id
        on conflict (tenant_id, member_id) do update
          set collections = array(select distinct c from unnest(dirty_members.collections || excluded.collections) c order by c)
          where not (excluded.collections <@ dirty_members.collections)`,
-      [tenantId, JSON.stringify(rows)],
+      [tenantId, encodeRecords(rows)],
     );
   }
 }

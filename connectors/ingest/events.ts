@@ -1,4 +1,5 @@
 import type { Queryable } from './db.js';
+import { encodeRecords, recordsFrom, type Column } from './records.js';
 import type { DirtySet } from './dirty.js';
 import { holdRecords } from './held.js';
 import { lastOfEachKey, type WriteMode, type WriteResult } from './orders.js';
@@ -10,6 +11,9 @@ import { keyString } from '../identity/keys.js';
 const same = (a: EventRow, b: EventRow) =>
   a.name === b.name && a.channel === b.channel && a.occurredAt.getTime() === b.occurredAt.getTime() &&
   canonical(a.properties) === canonical(b.properties);
+
+const EVENT_COLS: Column[] = [['k', 'int'], ['member_id', 'bigint'], ['event_id', 'text'], ['name', 'text'], ['channel', 'text'],
+  ['occurred_at', 'timestamptz'], ['properties', 'jsonb']];
 
 /** JSON with object keys sorted: jsonb does not keep key order, so stored properties compare by content. */
 function canonical(v: unknown): string {
@@ -43,16 +47,15 @@ export async function writeEvents(db: Queryable, tenantId: string, rows: EventRo
 
   const storeIdx = rows.map((_, i) => i).filter((i) => isLast[i] && res.members[i] !== null);
   if (storeIdx.length > 0) {
-    const payload = (idx: number[]) => JSON.stringify(idx.map((i) => {
+    const payload = (idx: number[]) => encodeRecords(idx.map((i) => {
       const e = rows[i];
-      return { k: i, member_id: res.members[i], event_id: e.eventId, name: e.name, channel: e.channel, occurred_at: e.occurredAt.toISOString(), properties: e.properties };
+      return [i, res.members[i], e.eventId, e.name, e.channel, e.occurredAt, e.properties];
     }));
-    const COLS = 'k int, member_id bigint, event_id text, name text, channel text, occurred_at timestamptz, properties jsonb';
     // One statement: the stored events with these ids (returned, to decide update or duplicate) and a
     // plain INSERT of the others. A concurrent import of the same new event makes it fail with a
     // unique violation, and the batch is re-run from its savepoint (withRetry), then finding it stored.
     const found = await db.query(
-      `with r as (select * from json_to_recordset($2::json) as r(${COLS})),
+      `with r as (select * from ${recordsFrom(2, EVENT_COLS, 'r')}),
             ex as (select r.k, e.member_id, e.name, e.channel, e.occurred_at, e.properties from r
                      join events e on e.tenant_id = $1 and e.event_id = r.event_id),
             ins as (insert into events (tenant_id, event_id, member_id, name, channel, occurred_at, properties)
@@ -75,7 +78,7 @@ export async function writeEvents(db: Queryable, tenantId: string, rows: EventRo
     if (changed.length > 0) {
       await db.query(
         `update events e set member_id = r.member_id, name = r.name, channel = r.channel, occurred_at = r.occurred_at, properties = r.properties
-           from json_to_recordset($2::json) as r(${COLS}) where e.tenant_id = $1 and e.event_id = r.event_id`,
+           from ${recordsFrom(2, EVENT_COLS, 'r')} where e.tenant_id = $1 and e.event_id = r.event_id`,
         [tenantId, payload(changed)],
       );
       for (const i of changed) {

@@ -18,6 +18,8 @@ export function fail(path: string, reason: string): never {
 }
 
 const MAX_MONEY = 999_999_999_999.99;
+// C0 controls other than tab, line feed and carriage return (U+001E/U+001F separate batch rows: records.ts)
+const CONTROL = /[\u0001-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
 /** True for null, undefined and the empty (or blank) string: "not given". */
 export function isBlank(v: unknown): v is null | undefined | '' {
@@ -33,6 +35,7 @@ export function text(v: unknown, path: string, max = 200): string {
   if (s === '') fail(path, 'is required');
   if (s.length > max) fail(path, `must be at most ${max} characters`);
   if (s.includes('\u0000')) fail(path, 'must not contain NUL characters');
+  if (CONTROL.test(s)) fail(path, 'must not contain control characters');
   return s;
 }
 

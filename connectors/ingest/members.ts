@@ -1,4 +1,5 @@
 import type { Queryable } from './db.js';
+import { encodeRecords, recordsFrom, type Column } from './records.js';
 import type { DirtySet } from './dirty.js';
 import { holdRecords } from './held.js';
 import type { WriteMode, WriteResult } from './orders.js';
@@ -66,13 +67,13 @@ export async function writeMembers(db: Queryable, tenantId: string, rows: Member
   const changedMembers = new Set<string>(res.created);
   if (combined.size > 0) {
     const r = await db.query(
-      `with r as (select * from json_to_recordset($2::json) as r(member_id bigint, ${COLUMNS.map(([, c, t]) => `${c} ${c === 'id_card_sha256' ? 'text' : t}`).join(', ')}))
+      `with r as (select * from ${recordsFrom(2, [['member_id', 'bigint'], ...COLUMNS.map(([, c, t]): Column => [c, c === 'id_card_sha256' ? 'text' : t])], 'r')})
        update members m set ${COLUMNS.map(([, c]) => `${c} = ${assignment(c, mode)}`).join(', ')}, updated_at = now()
          from r
         where m.tenant_id = $1 and m.member_id = r.member_id
           and (${COLUMNS.map(([, c]) => `m.${c}`).join(', ')}) is distinct from (${COLUMNS.map(([, c]) => assignment(c, mode)).join(', ')})
         returning m.member_id`,
-      [tenantId, JSON.stringify([...combined.values()])],
+      [tenantId, encodeRecords([...combined.values()].map((c) => [c.member_id, ...COLUMNS.map(([, col]) => c[col])]))],
     );
     for (const row of r.rows) changedMembers.add(row.member_id);
   }

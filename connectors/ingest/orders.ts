@@ -1,4 +1,5 @@
 import type { Queryable } from './db.js';
+import { encodeRecords, recordsFrom, type Column } from './records.js';
 import type { DirtySet } from './dirty.js';
 import { holdRecords } from './held.js';
 import type { Outcome } from './result.js';
@@ -60,20 +61,16 @@ export async function writeOrders(db: Queryable, tenantId: string, rows: OrderRo
 
   const storeIdx = rows.map((_, i) => i).filter((i) => isLast[i] && res.members[i] !== null);
   if (storeIdx.length > 0) {
-    const payload = (idx: number[]) => JSON.stringify(idx.map((i) => {
+    const payload = (idx: number[]) => encodeRecords(idx.map((i) => {
       const o = rows[i];
-      return { k: i, member_id: res.members[i], channel: o.channel, channel_order_id: o.channelOrderId, status: o.status, amount: o.amount,
-        discount: o.discount, created_at: o.createdAt.toISOString(), paid_at: o.paidAt?.toISOString() ?? null, store_id: o.storeId,
-        source_hash: digests[i] };
+      return [i, res.members[i], o.channel, o.channelOrderId, o.status, o.amount, o.discount, o.createdAt, o.paidAt, o.storeId, digests[i]];
     }));
-    const COLS = `k int, member_id bigint, channel text, channel_order_id text, status text, amount numeric, discount numeric,
-                  created_at timestamptz, paid_at timestamptz, store_id text, source_hash text`;
     // One statement: what is stored under these keys (returned, to decide update or duplicate), and
     // a plain INSERT of the orders not stored, with their items. A concurrent import of the same new
     // order makes it fail with a unique violation, and the batch is re-run from its savepoint
     // (withRetry), then finding the order stored.
     const found = await db.query(
-      `with r as (select * from json_to_recordset($2::json) as r(${COLS})),
+      `with r as (select * from ${recordsFrom(2, ORDER_COLS, 'r')}),
             ex as (select r.k, o.order_id, o.member_id, o.source_hash from r
                      join orders o on o.tenant_id = $1 and o.channel = r.channel and o.channel_order_id = r.channel_order_id),
             ins as (insert into orders (tenant_id, member_id, channel, channel_order_id, status, amount, discount, created_at, paid_at, store_id, source_hash)
@@ -82,11 +79,11 @@ export async function writeOrders(db: Queryable, tenantId: string, rows: OrderRo
                     returning order_id, channel, channel_order_id),
             it as (insert into order_items (tenant_id, order_id, line_no, member_id, sku, product_name, category, quantity, price)
                    select $1, ins.order_id, x.line_no, x.member_id, x.sku, x.product_name, x.category, x.quantity, x.price
-                     from json_to_recordset($3::json) as x(${ITEM_COLS})
+                     from ${recordsFrom(3, ITEM_COLS, 'x')}
                      join r on r.k = x.k
                      join ins on ins.channel = r.channel and ins.channel_order_id = r.channel_order_id)
        select k, order_id, member_id, source_hash from ex`,
-      [tenantId, payload(storeIdx), itemsJson(rows, storeIdx, res.members)],
+      [tenantId, payload(storeIdx), itemRecords(rows, storeIdx, res.members)],
     );
     const stored = new Map<number, { order_id: string; member_id: string; source_hash: string | null }>(found.rows.map((r) => [r.k, r]));
     const changed: number[] = [];
@@ -100,7 +97,7 @@ export async function writeOrders(db: Queryable, tenantId: string, rows: OrderRo
       await db.query(
         `update orders o set member_id = r.member_id, status = r.status, amount = r.amount, discount = r.discount,
                 created_at = r.created_at, paid_at = r.paid_at, store_id = r.store_id, source_hash = r.source_hash, updated_at = now()
-           from json_to_recordset($2::json) as r(${COLS})
+           from ${recordsFrom(2, ORDER_COLS, 'r')}
           where o.tenant_id = $1 and o.channel = r.channel and o.channel_order_id = r.channel_order_id`,
         [tenantId, payload(changed)],
       );
@@ -108,9 +105,9 @@ export async function writeOrders(db: Queryable, tenantId: string, rows: OrderRo
       await db.query(
         `insert into order_items (tenant_id, order_id, line_no, member_id, sku, product_name, category, quantity, price)
          select $1, o.id, x.line_no, x.member_id, x.sku, x.product_name, x.category, x.quantity, x.price
-           from json_to_recordset($2::json) as x(${ITEM_COLS})
-           join json_to_recordset($3::json) as o(k int, id bigint) on o.k = x.k`,
-        [tenantId, itemsJson(rows, changed, res.members), JSON.stringify(changed.map((i) => ({ k: i, id: stored.get(i)!.order_id })))],
+           from ${recordsFrom(2, ITEM_COLS, 'x')}
+           join ${recordsFrom(3, [['k', 'int'], ['id', 'bigint']], 'o')} on o.k = x.k`,
+        [tenantId, itemRecords(rows, changed, res.members), encodeRecords(changed.map((i) => [i, stored.get(i)!.order_id]))],
       );
       for (const i of changed) {
         const old = stored.get(i)!;
@@ -122,14 +119,15 @@ export async function writeOrders(db: Queryable, tenantId: string, rows: OrderRo
   return { outcomes, members, linked: res.linked };
 }
 
-const ITEM_COLS = 'k int, line_no int, member_id bigint, sku text, product_name text, category text, quantity int, price numeric';
+const ORDER_COLS: Column[] = [['k', 'int'], ['member_id', 'bigint'], ['channel', 'text'], ['channel_order_id', 'text'], ['status', 'text'],
+  ['amount', 'numeric'], ['discount', 'numeric'], ['created_at', 'timestamptz'], ['paid_at', 'timestamptz'], ['store_id', 'text'],
+  ['source_hash', 'text']];
+const ITEM_COLS: Column[] = [['k', 'int'], ['line_no', 'int'], ['member_id', 'bigint'], ['sku', 'text'], ['product_name', 'text'],
+  ['category', 'text'], ['quantity', 'int'], ['price', 'numeric']];
 
-/** The items of rows `idx` as JSON for json_to_recordset, keyed by row position `k`. */
-function itemsJson(rows: OrderRow[], idx: number[], members: Array<string | null>): string {
-  return JSON.stringify(idx.flatMap((i) => rows[i].items.map((it, n) => ({
-    k: i, line_no: n + 1, member_id: members[i], sku: it.sku, product_name: it.productName, category: it.category,
-    quantity: it.quantity, price: it.price,
-  }))));
+/** The items of rows `idx` as batch records, keyed by row position `k`. */
+function itemRecords(rows: OrderRow[], idx: number[], members: Array<string | null>): string {
+  return encodeRecords(idx.flatMap((i) => rows[i].items.map((it, n) => [i, n + 1, members[i], it.sku, it.productName, it.category, it.quantity, it.price])));
 }
 
 /** An order stored in held_records.payload, back as an OrderRow. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import {
   bool, date, fail, field, int, isBlank, jsonObject, list, money, optText, optTime, text, time,
 } from './fields.js';
@@ -202,5 +202,5 @@ export function validateMember(input: unknown, path: string): MemberRecord {
 export function orderDigest(o: OrderRow): string {
   const content = [o.status, o.amount, o.discount, o.createdAt.toISOString(), o.paidAt?.toISOString() ?? null, o.storeId,
     o.items.map((i) => [i.sku, i.productName, i.category, i.quantity, i.price])];
-  return createHash('sha1').update(JSON.stringify(content)).digest('base64');
+  return hash('sha1', JSON.stringify(content), 'base64');
 }

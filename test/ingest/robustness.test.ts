@@ -27,6 +27,20 @@ describe('bad input loses nothing and blocks nothing', () => {
     }
   });
 
+  it('refuses control characters in text by field (they would break the batch encoding)', async () => {
+    const r = await h.ok(IMPORT_ORDERS, { orders: [
+      order('CC-1', '15800000011', { items: [{ sku: 'S', productName: 'a\u001eb', quantity: 1, price: 1 }] }),
+      order('CC-2', '15800000012', { storeId: 'store\u001f7' }),
+      order('CC-3', '15800000013', { items: [{ sku: 'S', productName: 'two\nlines\tand a tab', quantity: 1, price: 1 }] }),
+    ] });
+    expect(r.importOrders).toEqual({ accepted: 1, duplicates: 0, held: 0, rejected: [
+      { index: 0, message: 'orders[0].items[0].productName: must not contain control characters' },
+      { index: 1, message: 'orders[1].storeId: must not contain control characters' },
+    ] });
+    expect(await h.sql(`select product_name from order_items i join orders o using (tenant_id, order_id) where o.tenant_id = $1 and o.channel_order_id = 'CC-3'`, [h.tenantId]))
+      .toEqual([{ product_name: 'two\nlines\tand a tab' }]);
+  });
+
   it('answers the collection endpoint clearly for NUL text, broken gzip and oversized bodies, and keeps serving', async () => {
     const base = h.gw.url.replace(/\/graphql$/, '');
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${h.token}` };

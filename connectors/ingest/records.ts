@@ -1,0 +1,44 @@
+/**
+ * Rows of a batch travel to Postgres as ONE text parameter: fields separated by U+001F (unit
+ * separator), rows by U+001E (record separator), read back with string_to_table + split_part.
+ * Postgres splits this about five times faster than json_to_recordset parses the same rows as JSON,
+ * and the JSON parse was a third of an import's statement time. The separators cannot occur in
+ * values: text fields refuse control characters (fields.ts), JSON values escape them.
+ */
+
+/** A column of a batch: its name in SQL and its SQL type. */
+export type Column = readonly [name: string, type: string];
+
+const US = '\u001f';
+const RS = '\u001e';
+const SEPARATORS = /[\u001e\u001f]/;
+
+function encodeValue(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  if (Array.isArray(v)) return `{${v.map((x) => `"${String(x).replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
+  if (typeof v === 'object') return JSON.stringify(v);
+  const s = String(v);
+  // every text value passed validation, which refuses control characters; this guards the format itself
+  if (SEPARATORS.test(s)) throw new Error('a batch value contains a record or unit separator');
+  return s;
+}
+
+/**
+ * Encodes rows (arrays of values in column order) as one text parameter. null and undefined become
+ * empty fields, read back as NULL (no value of a batch is the empty string: validation refuses blank
+ * text). Dates are ISO-8601, booleans t/f, arrays Postgres array literals, objects JSON.
+ */
+export function encodeRecords(rows: ReadonlyArray<readonly unknown[]>): string {
+  return rows.map((r) => r.map(encodeValue).join(US)).join(RS);
+}
+
+/**
+ * SQL of a derived table `alias(columns...)` reading encodeRecords text from parameter `$param`,
+ * e.g. `(select ... from string_to_table($2, chr(30)) l) as r`.
+ */
+export function recordsFrom(param: number, columns: readonly Column[], alias: string): string {
+  const fields = columns.map(([name, type], i) => `nullif(split_part(l, chr(31), ${i + 1}), '')::${type} as ${name}`).join(', ');
+  return `(select ${fields} from string_to_table($${param}::text, chr(30)) as l) as ${alias}`;
+}
