@@ -116,11 +116,12 @@ function uniqueKeys(records: ResolveRecord[]): IdentityKey[] {
 
 /**
  * Stored identities among `keys`, with their members locked FOR KEY SHARE (lowest id first), so that
- * no concurrent merge can delete them before this transaction ends. In the same statement the keys
- * the locked join did not return are read again without locking: when a member was deleted by a
- * merge that committed while we waited for its lock, the locked join loses its rows but the plain
- * read (the statement's snapshot) still has them; then the look-up runs again and sees the merge's
- * result. A key found locked cannot move: moving it needs its member FOR UPDATE.
+ * no concurrent merge can delete them before this transaction ends. The same statement counts the
+ * keys' identities without locking: when a member was deleted by a merge that committed while we
+ * waited for its lock, the locked join loses its rows (they are re-checked against the new row
+ * versions) while the plain count (the statement's snapshot) keeps them; on a difference the
+ * look-up runs again and sees the merge's result. A key found locked cannot move: moving it needs its
+ * member FOR UPDATE.
  */
 async function lookupLocked(db: Queryable, tenantId: string, keys: IdentityKey[]): Promise<Map<string, KnownMember>> {
   const params = [tenantId, encodeRecords(keys.map((k) => [k.kind, k.value]))];
@@ -133,20 +134,19 @@ async function lookupLocked(db: Queryable, tenantId: string, keys: IdentityKey[]
                          join members m on m.tenant_id = $1 and m.member_id = i.member_id
                         order by m.member_id
                           for key share of m),
-            plain as (select i.kind, i.value, i.member_id from k join identities i on i.tenant_id = $1 and i.kind = k.kind and i.value = k.value
-                       where not exists (select 1 from locked l where l.kind = k.kind and l.value = k.value))
-       select true as locked, kind, value, member_id, registered_at from locked
+            plain as (select count(*) as n from k join identities i on i.tenant_id = $1 and i.kind = k.kind and i.value = k.value)
+       select true as locked, kind, value, member_id, registered_at, null::bigint as n from locked
        union all
-       select false, kind, value, member_id, null from plain`,
+       select false, null, null, null, null, n from plain`,
       params,
     );
     const known = new Map<string, KnownMember>();
-    let lost = false;
+    let total = 0;
     for (const row of r.rows) {
       if (row.locked) known.set(`${row.kind}:${row.value}`, { memberId: row.member_id, registeredAt: row.registered_at });
-      else lost = true;
+      else total = Number(row.n);
     }
-    if (!lost) return known;
+    if (total === known.size) return known;
   }
   throw new ClaimConflict(0);
 }
