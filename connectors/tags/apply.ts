@@ -58,15 +58,20 @@ export async function swapTagFromStage(
         and not exists (${recheck})`,
     [tenantId, name, jobId, `tag:${name}`],
   );
-  const up = await db.query(
-    `insert into tag_values as tv (tenant_id, tag_name, member_id, value)
-     select $1, $2, x.member_id, x.value
-       from ${stage} x
-       left join tag_values old on old.tenant_id = $1 and old.tag_name = $2 and old.member_id = x.member_id
-      where (old.member_id is null or old.value is distinct from x.value)
-        and not exists (${recheck})
-     on conflict (tenant_id, tag_name, member_id) do update set value = excluded.value, updated_at = now()
-      where tv.value is distinct from excluded.value`,
+  // First materialisation: nothing to compare with. The caller holds the definition's exclusive
+  // lock, so no worker can add a row meanwhile: a plain insert, without the conflict machinery.
+  const empty = (await db.query('select 1 from tag_values where tenant_id = $1 and tag_name = $2 limit 1', [tenantId, name])).rowCount === 0;
+  const up = await db.query(empty
+    ? `insert into tag_values (tenant_id, tag_name, member_id, value)
+       select $1, $2, x.member_id, x.value from ${stage} x where not exists (${recheck})`
+    : `insert into tag_values as tv (tenant_id, tag_name, member_id, value)
+       select $1, $2, x.member_id, x.value
+         from ${stage} x
+         left join tag_values old on old.tenant_id = $1 and old.tag_name = $2 and old.member_id = x.member_id
+        where (old.member_id is null or old.value is distinct from x.value)
+          and not exists (${recheck})
+       on conflict (tenant_id, tag_name, member_id) do update set value = excluded.value, updated_at = now()
+        where tv.value is distinct from excluded.value`,
     [tenantId, name, jobId, `tag:${name}`],
   );
   await db.query(
