@@ -100,6 +100,18 @@ describe('tag lifecycle', () => {
     expect(after.data.tag.lastRefreshedAt).toBe(job.job.as_of!.toISOString());
   });
 
+  it('a redefinition that would close a cycle through published tags is a DSL_ERROR', async () => {
+    await gql(DEFINE, { s: 'tag base_score: number = count(orders)' });
+    await gql(PUBLISH, { n: 'base_score' });
+    await gql(DEFINE, { s: 'tag double_score: number = tag.base_score * 2' });
+    expect((await gql(PUBLISH, { n: 'double_score' })).errors).toBeUndefined();
+    const cycle = await gql(DEFINE, { s: 'tag base_score: number = tag.double_score + 1' });
+    expect(cycle.errors[0].extensions.code).toBe('DSL_ERROR');
+    expect(cycle.errors[0].extensions.errors.map((e: any) => e.code)).toContain('CYCLE');
+    const versions = await gql(`{ tag(name: "base_score") { version } }`);
+    expect(versions.data.tag.version).toBe(1);
+  });
+
   it('the category tree counts tags per node and below', async () => {
     const body = await gql(`{ tagCategories { name path tagCount ownTagCount children { name path tagCount ownTagCount children { name } } } }`);
     expect(body.data.tagCategories).toEqual([
