@@ -6,11 +6,13 @@
  * ids allocated before the clock starts). Request bodies, COPY text and the CSV file are prepared
  * before each clock starts, so the numbers are the ingestion paths'. Every path writes into a tenant of its own in a fresh
  * database `cdp_bench_ingest` on DATABASE_URL's server (or the embedded Postgres). Prints a table
- * and writes bench/results/ingest.json. Sizes: BENCH_ORDERS (default 20000), BENCH_EVENTS (50000).
+ * and writes bench/results/ingest.json. Runs with NODE_ENV=production unless set (production-env.ts).
+ * BENCH_ROUNDS (default 3): each path runs that many times, interleaved; the table shows medians. Sizes: BENCH_ORDERS (default 20000), BENCH_EVENTS (50000).
  */
 
+import './production-env.js';
 import { mkdir, mkdtemp, writeFile, rm } from 'node:fs/promises';
-import { tmpdir, cpus } from 'node:os';
+import { tmpdir, cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -29,8 +31,9 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
 const GRAPHQL_BATCH = 5000;
 const SEGMENT_BATCH = 1000;
 const DB = 'cdp_bench_ingest';
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
-interface Row { path: string; kind: 'orders' | 'events'; rows: number; seconds: number; rowsPerSecond: number; ofCopy: number | null }
+interface Row { path: string; kind: 'orders' | 'events'; rows: number; seconds: number; rowsPerSecond: number; ofCopy: number | null; rounds: number[] }
 
 let seed = 42;
 const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
@@ -117,8 +120,8 @@ async function memberCopies(pools: Pools, tenantId: string, kind: 'PHONE' | 'APP
 }
 
 /** The COPY floor for orders: the members, identities, orders and items the import writes, copied. */
-async function copyOrders(pools: Pools, orders: ReturnType<typeof makeOrders>): Promise<number> {
-  const { tenantId } = await tenant(pools, 'copy-orders');
+async function copyOrders(pools: Pools, orders: ReturnType<typeof makeOrders>, round: number): Promise<number> {
+  const { tenantId } = await tenant(pools, `copy-orders-${round}`);
   const { memberOf, copies } = await memberCopies(pools, tenantId, 'PHONE', orders.map((o) => o.identities[0].value));
   const orderIds = (await pools.admin.query(`select nextval(pg_get_serial_sequence('orders', 'order_id')) as id from generate_series(1, $1)`, [orders.length])).rows.map((r) => r.id);
   copies.push(
@@ -131,8 +134,8 @@ async function copyOrders(pools: Pools, orders: ReturnType<typeof makeOrders>): 
 }
 
 /** The COPY floor for events: the members, identities and events the import writes, copied. */
-async function copyEvents(pools: Pools, events: ReturnType<typeof makeEvents>): Promise<number> {
-  const { tenantId } = await tenant(pools, 'copy-events');
+async function copyEvents(pools: Pools, events: ReturnType<typeof makeEvents>, round: number): Promise<number> {
+  const { tenantId } = await tenant(pools, `copy-events-${round}`);
   const { memberOf, copies } = await memberCopies(pools, tenantId, 'APP_USER_ID', events.map((e) => e.identities[0].value));
   copies.push(prepare('events', 'tenant_id, event_id, member_id, name, channel, occurred_at, properties',
     events.map((e) => [tenantId, e.eventId, memberOf.get(e.identities[0].value), e.name, 'app', e.occurredAt, JSON.stringify(e.properties)])));
@@ -170,57 +173,76 @@ async function main(): Promise<void> {
     const base = `http://127.0.0.1:${port}`;
     const orders = makeOrders(ORDERS);
     const events = makeEvents(EVENTS);
-    const results: Row[] = [];
-    const add = (p: string, kind: Row['kind'], rows: number, seconds: number) =>
-      results.push({ path: p, kind, rows, seconds, rowsPerSecond: Math.round(rows / seconds), ofCopy: null });
-
-    console.log(`orders: ${ORDERS} (2 items each), events: ${EVENTS}; database ${DB}`);
-    add('COPY (floor)', 'orders', ORDERS, await copyOrders(pools, orders));
-    const gq = await tenant(pools, 'graphql-orders');
-    const orderBodies = graphqlBodies(orders, 'mutation ($o: [OrderInput!]!) { importOrders(orders: $o) { accepted rejected { index message } } }', 'o');
-    add('GraphQL importOrders', 'orders', ORDERS, await timed(async () => {
-      for (const body of orderBodies) await graphql(`${base}/graphql`, gq.token, body);
-    }));
     const csvFile = path.join(dir, 'orders.csv');
     await writeFile(csvFile, ['channel,channel_order_id,phone,status,amount,discount,created_at,paid_at,items',
       ...orders.map((o) => [o.channel, o.channelOrderId, o.identities[0].value, 'paid', o.amount, o.discount, o.createdAt, o.paidAt,
         `"${JSON.stringify(o.items).replace(/"/g, '""')}"`].join(','))].join('\n'));
-    const csv = await tenant(pools, 'csv-orders');
-    add('CSV import (2,000/batch)', 'orders', ORDERS, await timed(async () => {
-      const s = await importCsvFile({ kind: 'orders', file: csvFile, tenantId: csv.tenantId, pool: pools.app });
-      if (s.accepted !== ORDERS) throw new Error(`CSV import accepted ${s.accepted} of ${ORDERS}`);
-    }));
-
-    add('COPY (floor)', 'events', EVENTS, await copyEvents(pools, events));
-    const ge = await tenant(pools, 'graphql-events');
+    const orderBodies = graphqlBodies(orders, 'mutation ($o: [OrderInput!]!) { importOrders(orders: $o) { accepted rejected { index message } } }', 'o');
     const eventBodies = graphqlBodies(events, 'mutation ($e: [EventInput!]!) { track(events: $e) { accepted rejected { index message } } }', 'e');
-    add('GraphQL track', 'events', EVENTS, await timed(async () => {
-      for (const body of eventBodies) await graphql(`${base}/graphql`, ge.token, body);
-    }));
-    const sg = await tenant(pools, 'segment-events');
     const segmentBodies = chunks(events, SEGMENT_BATCH).map((batch) => JSON.stringify({ batch: batch.map((e) => ({
       type: 'track', messageId: e.eventId, userId: e.identities[0].value, event: e.name, properties: e.properties, timestamp: e.occurredAt,
       context: { channel: 'app' } })) }));
-    const auth = `Basic ${Buffer.from(`${sg.token}:`).toString('base64')}`;
-    add(`POST /v1/batch (${SEGMENT_BATCH}/request)`, 'events', EVENTS, await timed(async () => {
-      for (const body of segmentBodies) {
-        const res = await fetch(`${base}/v1/batch`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: auth }, body });
-        const answer = (await res.json()) as { accepted?: number };
-        if (res.status !== 200 || answer.accepted !== SEGMENT_BATCH) throw new Error(`collect failed: ${res.status} ${JSON.stringify(answer).slice(0, 300)}`);
-      }
-    }));
+
+    // Each path runs ROUNDS times, interleaved with the others and each time into a fresh tenant, so
+    // that load from other processes on the machine falls on all paths alike; the median counts.
+    const paths: Array<{ path: string; kind: Row['kind']; rows: number; run: (round: number) => Promise<number> }> = [
+      { path: 'COPY (floor)', kind: 'orders', rows: ORDERS, run: (round) => copyOrders(pools, orders, round) },
+      { path: 'GraphQL importOrders', kind: 'orders', rows: ORDERS, run: async (round) => {
+        const t = await tenant(pools, `graphql-orders-${round}`);
+        return timed(async () => {
+          for (const body of orderBodies) await graphql(`${base}/graphql`, t.token, body);
+        });
+      } },
+      { path: 'CSV import (2,000/batch)', kind: 'orders', rows: ORDERS, run: async (round) => {
+        const t = await tenant(pools, `csv-orders-${round}`);
+        return timed(async () => {
+          const s = await importCsvFile({ kind: 'orders', file: csvFile, tenantId: t.tenantId, pool: pools.app });
+          if (s.accepted !== ORDERS) throw new Error(`CSV import accepted ${s.accepted} of ${ORDERS}`);
+        });
+      } },
+      { path: 'COPY (floor)', kind: 'events', rows: EVENTS, run: (round) => copyEvents(pools, events, round) },
+      { path: 'GraphQL track', kind: 'events', rows: EVENTS, run: async (round) => {
+        const t = await tenant(pools, `graphql-events-${round}`);
+        return timed(async () => {
+          for (const body of eventBodies) await graphql(`${base}/graphql`, t.token, body);
+        });
+      } },
+      { path: `POST /v1/batch (${SEGMENT_BATCH}/request)`, kind: 'events', rows: EVENTS, run: async (round) => {
+        const t = await tenant(pools, `segment-events-${round}`);
+        const auth = `Basic ${Buffer.from(`${t.token}:`).toString('base64')}`;
+        return timed(async () => {
+          for (const body of segmentBodies) {
+            const res = await fetch(`${base}/v1/batch`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: auth }, body });
+            const answer = (await res.json()) as { accepted?: number };
+            if (res.status !== 200 || answer.accepted !== SEGMENT_BATCH) throw new Error(`collect failed: ${res.status} ${JSON.stringify(answer).slice(0, 300)}`);
+          }
+        });
+      } },
+    ];
+    console.log(`orders: ${ORDERS} (2 items each), events: ${EVENTS}; ${ROUNDS} rounds; database ${DB}`);
+    const times = paths.map(() => [] as number[]);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, p] of paths.entries()) times[i].push(await p.run(round));
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const results: Row[] = paths.map((p, i) => {
+      const seconds = median(times[i]);
+      return { path: p.path, kind: p.kind, rows: p.rows, seconds, rowsPerSecond: Math.round(p.rows / seconds), ofCopy: null, rounds: times[i] };
+    });
 
     for (const r of results) {
       const floor = results.find((f) => f.kind === r.kind && f.path === 'COPY (floor)')!;
       r.ofCopy = Math.round((r.rowsPerSecond / floor.rowsPerSecond) * 100);
     }
-    console.log(`\n${'kind'.padEnd(7)} ${'path'.padEnd(28)} ${'rows'.padStart(8)} ${'seconds'.padStart(8)} ${'rows/s'.padStart(9)} ${'% of COPY'.padStart(10)}`);
+    console.log(`\nmedian of ${ROUNDS} rounds; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
+    console.log(`${'kind'.padEnd(7)} ${'path'.padEnd(28)} ${'rows'.padStart(8)} ${'seconds'.padStart(8)} ${'rows/s'.padStart(9)} ${'% of COPY'.padStart(10)}`);
     for (const r of results) {
       console.log(`${r.kind.padEnd(7)} ${r.path.padEnd(28)} ${String(r.rows).padStart(8)} ${r.seconds.toFixed(2).padStart(8)} ${String(r.rowsPerSecond).padStart(9)} ${`${r.ofCopy}%`.padStart(10)}`);
     }
     await mkdir('bench/results', { recursive: true });
     await writeFile('bench/results/ingest.json', `${JSON.stringify({
-      date: new Date().toISOString(), cpus: cpus().length, orders: ORDERS, events: EVENTS, itemsPerOrder: 2,
+      date: new Date().toISOString(), cpus: cpus().length, loadAverage: loadavg(), orders: ORDERS, events: EVENTS, itemsPerOrder: 2, rounds: ROUNDS,
+      seconds: 'median of the rounds',
       note: 'COPY floor: the members, identities, orders, items and events the imports store, copied with ids allocated in advance; the other paths validate, resolve identities (creating those members), upsert idempotently and queue dirty members',
       results,
     }, null, 2)}\n`);

@@ -70,20 +70,19 @@ export async function writeOrders(db: Queryable, tenantId: string, rows: OrderRo
     // order makes it fail with a unique violation, and the batch is re-run from its savepoint
     // (withRetry), then finding the order stored.
     const found = await db.query(
-      `with r as (select * from ${recordsFrom(2, ORDER_COLS, 'r')}),
+      `with r as (select r.*, nextval($4::regclass) as order_id from ${recordsFrom(2, ORDER_COLS, 'r')}),
             ex as (select r.k, o.order_id, o.member_id, o.source_hash from r
                      join orders o on o.tenant_id = $1 and o.channel = r.channel and o.channel_order_id = r.channel_order_id),
-            ins as (insert into orders (tenant_id, member_id, channel, channel_order_id, status, amount, discount, created_at, paid_at, store_id, source_hash)
-                    select $1, member_id, channel, channel_order_id, status, amount, discount, created_at, paid_at, store_id, source_hash
-                      from r where not exists (select 1 from ex where ex.k = r.k) order by channel, channel_order_id
-                    returning order_id, channel, channel_order_id),
+            fresh as (select * from r where not exists (select 1 from ex where ex.k = r.k)),
+            ins as (insert into orders (tenant_id, order_id, member_id, channel, channel_order_id, status, amount, discount, created_at, paid_at,
+                                        store_id, source_hash)
+                    select $1, order_id, member_id, channel, channel_order_id, status, amount, discount, created_at, paid_at, store_id, source_hash
+                      from fresh order by channel, channel_order_id),
             it as (insert into order_items (tenant_id, order_id, line_no, member_id, sku, product_name, category, quantity, price)
-                   select $1, ins.order_id, x.line_no, x.member_id, x.sku, x.product_name, x.category, x.quantity, x.price
-                     from ${recordsFrom(3, ITEM_COLS, 'x')}
-                     join r on r.k = x.k
-                     join ins on ins.channel = r.channel and ins.channel_order_id = r.channel_order_id)
+                   select $1, fresh.order_id, x.line_no, x.member_id, x.sku, x.product_name, x.category, x.quantity, x.price
+                     from ${recordsFrom(3, ITEM_COLS, 'x')} join fresh on fresh.k = x.k)
        select k, order_id, member_id, source_hash from ex`,
-      [tenantId, payload(storeIdx), itemRecords(rows, storeIdx, res.members)],
+      [tenantId, payload(storeIdx), itemRecords(rows, storeIdx, res.members), await orderSequence(db)],
     );
     const stored = new Map<number, { order_id: string; member_id: string; source_hash: string | null }>(found.rows.map((r) => [r.k, r]));
     const changed: number[] = [];
@@ -117,6 +116,14 @@ export async function writeOrders(db: Queryable, tenantId: string, rows: OrderRo
     }
   }
   return { outcomes, members, linked: res.linked };
+}
+
+let sequence: string | undefined;
+
+/** The sequence of orders.order_id: ids are drawn up front so that items need no join on the inserted rows. */
+async function orderSequence(db: Queryable): Promise<string> {
+  sequence ??= (await db.query(`select pg_get_serial_sequence('orders', 'order_id') as s`)).rows[0].s as string;
+  return sequence;
 }
 
 const ORDER_COLS: Column[] = [['k', 'int'], ['member_id', 'bigint'], ['channel', 'text'], ['channel_order_id', 'text'], ['status', 'text'],
