@@ -89,6 +89,24 @@ describe('forward merge', () => {
     expect(again.body.errors?.[0]).toMatchObject({ message: `member ${older} has no merge to undo`, extensions: { code: 'NOT_FOUND' } });
   });
 
+  it('unmerges a member whose survivor was merged again: its rows come back from the final holder', async () => {
+    await h.ok(IMPORT_MEMBERS, { members: [
+      { identities: [{ kind: 'EXTERNAL_ID', value: 'chain-z' }], registeredAt: '2018-01-01T00:00:00Z' },
+      { identities: [{ kind: 'EXTERNAL_ID', value: 'chain-y' }], registeredAt: '2019-01-01T00:00:00Z' },
+      { identities: [{ kind: 'EXTERNAL_ID', value: 'chain-x' }], phone: '13700000099', registeredAt: '2021-01-01T00:00:00Z' },
+    ] });
+    const [z, y, x] = [await idOf('EXTERNAL_ID', 'chain-z'), await idOf('EXTERNAL_ID', 'chain-y'), await idOf('EXTERNAL_ID', 'chain-x')];
+    await h.ok(IMPORT_ORDERS, { orders: [order('CH-1', '13700000099')] });
+    await h.ok(MERGE, { s: y, m: x });
+    await h.ok(MERGE, { s: z, m: y });
+    expect(await h.sql(`select member_id from orders where tenant_id = $1 and channel_order_id = 'CH-1'`, [h.tenantId])).toEqual([{ member_id: z }]);
+    await h.ok(UNMERGE, { m: x });
+    expect(await h.sql(`select member_id from orders where tenant_id = $1 and channel_order_id = 'CH-1'`, [h.tenantId])).toEqual([{ member_id: x }]);
+    expect(await idOf('PHONE', '13700000099')).toBe(x);
+    expect(await idOf('EXTERNAL_ID', 'chain-y')).toBe(z);
+    expect((await h.ok(`query ($id: ID!) { member(id: $id) { id } }`, { id: y })).member).toEqual({ id: z });
+  });
+
   it('reports NOT_FOUND for an unknown member and BAD_USER_INPUT for one member twice', async () => {
     const unknown = await h.gw.graphql(MERGE, { s: older, m: '987654321' }, h.token);
     expect(unknown.body.errors?.[0]).toMatchObject({ extensions: { code: 'NOT_FOUND', argument: 'mergedId' } });
