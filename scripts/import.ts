@@ -3,12 +3,13 @@
  * file into a tenant through the same import functions as the GraphQL API (docs/connectors.md,
  * "CSV"), with a progress bar (bytes read of the file size), a summary, and FILE.rejected.csv
  * listing each rejected row's line and reason. DATABASE_URL, or the embedded Postgres under .data/pg
- * (port EMBEDDED_PG_PORT, default 54329). Exit codes: 0 done (even with rejected rows), 1 failed,
+ * (port EMBEDDED_PG_PORT, default 54329; a running gateway's embedded server is used as it is). Exit codes: 0 done (even with rejected rows), 1 failed,
  * 2 bad arguments or unknown tenant.
  */
 
 import { stat } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
+import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../connectors/store/embedded.js';
 import { createPools } from '../connectors/store/pool.js';
 import { migrate } from '../connectors/store/migrate.js';
@@ -62,9 +63,15 @@ async function main(): Promise<number> {
   let embedded: EmbeddedDatabase | undefined;
   let url = process.env.DATABASE_URL;
   if (!url) {
-    console.error('DATABASE_URL is not set: starting the embedded Postgres in .data/pg');
-    embedded = await startEmbeddedPostgres({ dir: '.data/pg', port: Number(process.env.EMBEDDED_PG_PORT ?? 54329) });
-    url = embedded.url;
+    const port = Number(process.env.EMBEDDED_PG_PORT ?? 54329);
+    url = await runningEmbedded(port);
+    if (url) {
+      console.error(`DATABASE_URL is not set: using the embedded Postgres already running on port ${port}`);
+    } else {
+      console.error('DATABASE_URL is not set: starting the embedded Postgres in .data/pg');
+      embedded = await startEmbeddedPostgres({ dir: '.data/pg', port });
+      url = embedded.url;
+    }
   }
   const pools = createPools({ url });
   const bar = new cliProgress.SingleBar({
@@ -81,15 +88,22 @@ async function main(): Promise<number> {
       return 2;
     }
     const mb = (n: number) => (n / 1048576).toFixed(1);
-    if (process.stderr.isTTY) bar.start(size, 0, { mb: '0.0', totalMb: mb(size), rows: 0 });
+    const tty = process.stderr.isTTY;
+    if (tty) bar.start(size, 0, { mb: '0.0', totalMb: mb(size), rows: 0 });
+    let nextTenth = 1;
     const summary = await importCsvFile({
       kind: args.kind, file: args.file, tenantId: found.rows[0].tenant_id, pool: pools.app, batchSize: args.batch,
       rejectedFile: args.rejected,
       onProgress: ({ bytes, rows }) => {
-        if (process.stderr.isTTY) bar.update(bytes, { mb: mb(bytes), totalMb: mb(size), rows });
+        if (tty) return bar.update(bytes, { mb: mb(bytes), totalMb: mb(size), rows });
+        // not a terminal (CI logs, pipes): one line per tenth of the file
+        if (size > 0 && bytes / size >= nextTenth / 10) {
+          console.error(`${args.kind}: ${Math.floor((bytes / size) * 100)}% (${mb(bytes)}/${mb(size)} MB, ${rows.toLocaleString('en-US')} rows)`);
+          nextTenth = Math.floor((bytes / size) * 10) + 1;
+        }
       },
     });
-    if (process.stderr.isTTY) bar.update(size, { mb: mb(size), rows: summary.rows });
+    if (tty) bar.update(size, { mb: mb(size), rows: summary.rows });
     bar.stop();
     printSummary(args, summary);
     return 0;
@@ -100,6 +114,20 @@ async function main(): Promise<number> {
   } finally {
     await pools.close();
     await embedded?.stop();
+  }
+}
+
+/** The embedded database of a running gateway (`npm start`) on `port`, when one answers. */
+async function runningEmbedded(port: number): Promise<string | undefined> {
+  const url = `postgres://postgres:cdp-embedded@127.0.0.1:${port}/cdp`;
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+  try {
+    await client.connect();
+    return url;
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 

@@ -14,6 +14,7 @@ export function normalizeHeader(h: string): string {
     .replace(/^(attr|attributes)_/, 'attr.');
 }
 
+/** One parsed CSV line: normalised header → cell text. */
 export type CsvRecord = Record<string, string>;
 
 const IDENTITY_COLUMNS = IDENTITY_KINDS.map((k) => [k.toLowerCase(), k] as [string, IdentityKind]);

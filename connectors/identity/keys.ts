@@ -3,6 +3,7 @@ import { fail, text } from '../ingest/fields.js';
 /** Identity kinds of data-model.md. */
 export const IDENTITY_KINDS = ['PHONE', 'EMAIL', 'WECHAT_UNIONID', 'WECHAT_OPENID', 'TAOBAO_OUID', 'JD_PIN', 'PDD_UID',
   'DOUYIN_OPENID', 'POS_CARD', 'APP_USER_ID', 'ANONYMOUS_ID', 'EXTERNAL_ID'] as const;
+/** One of the identity kinds. */
 export type IdentityKind = (typeof IDENTITY_KINDS)[number];
 
 /** Kinds that may create or merge members; the others attach to an existing member or wait. */
@@ -23,6 +24,7 @@ export function parseKeyString(s: string): IdentityKey {
   return { kind: s.slice(0, i) as IdentityKind, value: s.slice(i + 1) };
 }
 
+/** True for identities of a strong kind. */
 export const isStrong = (k: IdentityKey) => STRONG_KINDS.has(k.kind);
 
 /**

@@ -6,8 +6,11 @@ import { identityList, identityValue, keyString, type IdentityKey } from '../ide
 
 /** Channels of data-model.md, as stored (lower-case). */
 export const CHANNELS = ['tmall', 'taobao', 'jd', 'pdd', 'vip', 'douyin', 'wechat_mp', 'app', 'web', 'pos'] as const;
+/** A stored channel name. */
 export type Channel = (typeof CHANNELS)[number];
+/** Order statuses of data-model.md, as stored (lower-case). */
 export const ORDER_STATUSES = ['created', 'paid', 'shipped', 'completed', 'refunded', 'cancelled'] as const;
+/** A stored order status. */
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /** An order item as stored. */
