@@ -40,7 +40,7 @@ async function fullRefresh(t: BenchTenant, batchSize: number | undefined): Promi
   await withTenant(t.pools.app, t.tenantId, (db) => queueJob(db, t.tenantId, 'all', 'bench'));
   const job = await claimJob(t.pools.app, t.tenantId);
   if (!job) throw new Error('no job to claim');
-  const reports: DefinitionReport[] & { asOf?: Date } = await runJob(t.pools.app, t.tenantId, job, { batchSize });
+  const reports: DefinitionReport[] & { asOf?: Date } = await runJob(t.pools.app, t.tenantId, job, { batchSize, maintenance: t.pools.admin });
   reports.asOf = job.as_of ?? undefined;
   const failed = reports.filter((r) => r.error);
   if (failed.length) throw new Error(`refresh failed: ${failed.map((r) => `${r.key}: ${r.error}`).join('; ')}`);
@@ -112,7 +112,6 @@ export async function benchFullRefresh(t: BenchTenant, batchSize?: number): Prom
   });
   const first = await handPass(t, new Date(), false); // also warms the caches the engine found warm or cold
   const cold = await fullRefresh(t, batchSize);
-  await t.pools.admin.query('analyze tag_values, audience_members');
   const warm = await fullRefresh(t, batchSize);
   const second = await handPass(t, warm.asOf!, true); // the same evaluation time as the engine's last refresh
   await t.pools.admin.query(`delete from tag_values where tenant_id = $1 and tag_name like 'hw:%'`, [t.tenantId]);

@@ -25,7 +25,17 @@ export interface FullRefreshOptions {
   log?: WorkLog;
   /** Aborted at shutdown: the job stops between batches and goes back to the queue. */
   signal?: AbortSignal;
+  /**
+   * The owner pool, for ANALYZE (cdp_app owns no table and cannot): after a swap that wrote many
+   * rows, later definitions of the job that read them (tag.x, audience.x) are planned with fresh
+   * statistics. Without it a first refresh of tags that read tags can take many times longer: at
+   * 1,000,000 members rfm_segment staged in 150 s on stale statistics, 4 s on fresh ones.
+   */
+  maintenance?: pg.Pool;
 }
+
+/** Rows a swap must write before the table is analyzed for the definitions that read it. */
+const ANALYZE_AFTER = (members: number) => Math.max(10_000, Math.floor(members / 10));
 
 class Stopped extends Error {}
 
@@ -132,6 +142,10 @@ export async function runJob(pool: pg.Pool, tenantId: string, job: JobRow, opts:
         });
         report.changed = written;
         report.swapSeconds = (performance.now() - swapStarted) / 1000;
+        const readLater = defs.slice(defs.indexOf(def) + 1).some((d) => d.dependencies.includes(def.key));
+        if (opts.maintenance && readLater && written >= ANALYZE_AFTER(members)) {
+          await opts.maintenance.query(def.kind === 'tag' ? 'analyze tag_values' : 'analyze audience_members');
+        }
       } catch (err) {
         if (err instanceof Stopped) throw err;
         failed.add(def.key);

@@ -130,7 +130,8 @@ export class RefreshWorker {
   private async startJob(tenantId: string): Promise<void> {
     const job = await claimJob(this.opts.pools.app, tenantId);
     if (!job) return;
-    const running = runJob(this.opts.pools.app, tenantId, job, { batchSize: this.opts.batchSize, log: this.opts.log, signal: this.abort.signal })
+    const running = runJob(this.opts.pools.app, tenantId, job, {
+      batchSize: this.opts.batchSize, log: this.opts.log, signal: this.abort.signal, maintenance: this.opts.pools.admin })
       .then((reports) => this.opts.onJob?.(tenantId, job.job_id, reports))
       .catch((err) => this.opts.log?.error({ err, tenantId }, 'refresh job crashed'))
       .finally(() => {

@@ -63,5 +63,5 @@ export async function installDemoDefinitions(pools: Pools, tenantId: string): Pr
     for (const source of DEMO_AUDIENCES) await defineAudience(db, tenantId, source, 'demo', { queueRefresh: false });
     return queueJob(db, tenantId, 'all', 'demo');
   });
-  return runUntilFinished(pools.app, tenantId, queued.job_id);
+  return runUntilFinished(pools.app, tenantId, queued.job_id, { maintenance: pools.admin });
 }
