@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { beginAuthenticated, bearerToken } from '../tenants/auth.js';
+import { authenticateRead, beginAuthenticated, bearerToken, type Principal } from '../tenants/auth.js';
+import type { Budget } from '../tenants/rate-limit.js';
 import { createLoaders } from '../resolvers/loaders.js';
 import { preparedName } from '../resolvers/prepared.js';
 import type { Context, RequestDb, Services } from '../resolvers/context.js';
@@ -9,15 +10,28 @@ import { safeError, ErrorCode } from './errors.js';
 /** A request's context plus the means to end its transaction. */
 export interface RequestScope {
   context: Context;
+  /** A read request's budget after its cost was taken in the opening round trip (see `readCost`). */
+  prepaid?: Budget;
   /** Commits (or rolls back) and releases the connection; safe to call twice. */
   finish(commit: boolean): Promise<void>;
 }
 
 export interface RequestContextOptions {
+  /**
+   * The request pool: only request scopes check connections out of it, because a read request
+   * leaves the tenant set for the connection's session (each checkout starts by resetting it).
+   */
   pool: pg.Pool;
   services: Services;
   /** Called with the text of every statement the request runs (tests count them). */
   onStatement?: (text: string) => void;
+  /**
+   * Set for a read-only request (a query operation) whose cost is known before execution: it is
+   * opened without a transaction, authenticated and charged this many points in one round trip, and
+   * its statements run in autocommit (each statement sees its own snapshot, as under READ COMMITTED
+   * in a transaction). Unset: a transaction with a transaction-local tenant, charged by the plugins.
+   */
+  readCost?: number;
 }
 
 const AUTH_MESSAGES = {
@@ -28,9 +42,10 @@ const AUTH_MESSAGES = {
 } as const;
 
 /**
- * Authenticates the request and opens its tenant transaction on one pooled connection, in one
- * round trip. Every statement of the request then runs in that transaction as cdp_app, with
- * app.tenant_id set, so row-level security applies to all of it.
+ * Authenticates the request and opens it on one pooled connection, in one round trip: a
+ * transaction with app.tenant_id set (or, for a read with `readCost`, the session setting and the
+ * charge). Every statement of the request then runs as cdp_app with the tenant set, so row-level
+ * security applies to all of it.
  */
 export async function openRequestScope(authorization: string | undefined, opts: RequestContextOptions): Promise<RequestScope> {
   const bearer = bearerToken(authorization);
@@ -41,16 +56,19 @@ export async function openRequestScope(authorization: string | undefined, opts: 
     if (!released) client.release(err);
     released = true;
   };
-  let principal;
+  const read = opts.readCost !== undefined;
+  let opened: { principal: Principal; budget?: Budget } | { failure: keyof typeof AUTH_MESSAGES };
   try {
-    principal = await beginAuthenticated(client, bearer.token);
+    opened = read
+      ? await authenticateRead(client, bearer.token, opts.readCost!)
+      : await beginAuthenticated(client, bearer.token).then((p) => ('failure' in p ? p : { principal: p }));
   } catch (err) {
     release(err as Error);
     throw err;
   }
-  if ('failure' in principal) {
+  if ('failure' in opened) {
     release();
-    throw safeError(ErrorCode.UNAUTHENTICATED, AUTH_MESSAGES[principal.failure]);
+    throw safeError(ErrorCode.UNAUTHENTICATED, AUTH_MESSAGES[opened.failure]);
   }
   // A connection runs one statement at a time; DataLoader batches arrive together, so statements
   // queue here in order (pg's own queueing of concurrent calls is deprecated).
@@ -65,13 +83,20 @@ export async function openRequestScope(authorization: string | undefined, opts: 
       return result as Promise<any>;
     },
   };
-  const p = principal;
+  const p = opened.principal;
   const tenantId = () => (p.kind === 'consumer' ? p.tenantId : '00000000-0000-0000-0000-000000000000');
   const context: Context = { principal: p, db, loaders: createLoaders(db, tenantId), requestId: randomUUID(), services: opts.services };
   return {
     context,
+    prepaid: opened.budget,
     async finish(commit) {
       if (released) return;
+      if (read) {
+        // autocommit: nothing to end; a statement still running (a client gone mid-request) holds
+        // the connection, so wait for the queue before handing it back
+        await queue;
+        return release();
+      }
       try {
         await client.query(commit ? 'commit' : 'rollback');
         release();

@@ -16,7 +16,8 @@ import type { Services } from '../resolvers/context.js';
 import { serveIde } from './ide.js';
 import { handleCollect, isCollectPath } from '../connectors/collect/segment.js';
 import { argumentNamesPlugin } from './argument-errors.js';
-import { createGovernance, costExtension, type Governance, type GovernanceOptions } from './plugins/index.js';
+import { createGovernance, costExtension, recordPlanned, type Governance, type GovernanceOptions } from './plugins/index.js';
+import { RequestPlanner, partsOfSearch, type RequestParts } from './request-plan.js';
 
 export interface GatewayOptions {
   pools: Pools;
@@ -58,6 +59,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     plugins: [ApolloServerPluginCacheControlDisabled(), argumentNamesPlugin(), ...governance.plugins],
   });
   await apollo.start();
+  const planner = new RequestPlanner(schema, governance.limits);
   const changes = new ChangeHub(opts.pools.appConnection);
   await changes.start();
   const services: Services = { changes };
@@ -92,10 +94,13 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     let scope: RequestScope | undefined;
     const started = process.hrtime.bigint();
     try {
+      const plan = planner.plan(req.method === 'GET' ? partsOfSearch(url.searchParams) : (body?.value as RequestParts | undefined));
+      const readCost = plan?.operation === 'query' && governance.chargesInDatabase ? plan.cost : undefined;
       const executed = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method, headers, search: url.search, body: body?.value },
         context: async () => {
-          scope = await openRequestScope(req.headers.authorization, { pool: opts.pools.app, services, onStatement: opts.onStatement });
+          scope = await openRequestScope(req.headers.authorization, { pool: opts.pools.request, services, onStatement: opts.onStatement, readCost });
+          if (plan) recordPlanned(scope.context, plan.analysis, scope.prepaid, plan.cost);
           return scope.context;
         },
       });

@@ -32,16 +32,65 @@ export interface Loaders {
   identitiesByMember: DataLoader<string, IdentityRow[]>;
   /** A member by id; a merged-away id gives the survivor. */
   memberById: DataLoader<string, MemberRow | null>;
-  ordersByMember(page: ChildPage): DataLoader<string, OrderRow[]>;
+  ordersByMember(page: ChildPage): Loader<string, OrderRow[]>;
   orderCountByMember: DataLoader<string, number>;
-  itemsByOrder: DataLoader<string, ItemRow[]>;
+  itemsByOrder: Loader<string, ItemRow[]>;
   eventsByMember(page: ChildPage): DataLoader<string, EventRow[]>;
   eventCountByMember: DataLoader<string, number>;
-  tagValuesByMember: DataLoader<string, TagValueRow[]>;
+  tagValuesByMember: Loader<string, TagValueRow[]>;
   audiencesByMember: DataLoader<string, Set<string>>;
   tagByName: DataLoader<string, TagRow | null>;
   tagCoverage: DataLoader<string, number>;
   audienceByName: DataLoader<string, AudienceRow | null>;
+}
+
+/**
+ * A DataLoader that also answers synchronously for keys whose value it already holds (primed by a
+ * read-ahead such as member(id)'s, or loaded by an earlier batch): `loadNow` returns the value
+ * itself, so graphql-js completes the field without a promise and a microtask per object.
+ */
+export class Loader<K, V> extends DataLoader<K, V> {
+  private readonly held = new Map<K, V>();
+
+  constructor(batch: DataLoader.BatchLoadFn<K, V>) {
+    super(async (keys) => {
+      const values = await batch(keys);
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i];
+        if (!(v instanceof Error)) this.held.set(keys[i], v);
+      }
+      return values;
+    });
+  }
+
+  /** The value when held, else `load(key)`. */
+  loadNow(key: K): V | Promise<V> {
+    return this.held.has(key) ? this.held.get(key)! : this.load(key);
+  }
+
+  override prime(key: K, value: V | PromiseLike<V> | Error): this {
+    if (!this.held.has(key) && !(value instanceof Error) && !isPromiseLike(value)) this.held.set(key, value);
+    return super.prime(key, value);
+  }
+
+  override clear(key: K): this {
+    this.held.delete(key);
+    return super.clear(key);
+  }
+
+  override clearAll(): this {
+    this.held.clear();
+    return super.clearAll();
+  }
+}
+
+function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
+  return typeof (v as PromiseLike<unknown> | null)?.then === 'function';
+}
+
+/** `then(value)` now when `value` is not a promise, else when it resolves. */
+export function whenLoaded<V, R>(value: V | Promise<V>, then: (v: V) => R | Promise<R>): R | Promise<R> {
+  return value instanceof Promise ? value.then(then) : then(value);
 }
 
 function groupBy<T>(keys: readonly string[], rows: T[], keyOf: (row: T) => string): T[][] {
@@ -62,12 +111,12 @@ function countsBy(keys: readonly string[], rows: { k: string; n: number }[]): nu
 
 /** A memo of paged loaders, one per distinct page request. */
 function pagedLoaders<T>(load: (page: ChildPage, ids: readonly string[]) => Promise<T[][]>) {
-  const byPage = new Map<string, DataLoader<string, T[]>>();
-  return (page: ChildPage): DataLoader<string, T[]> => {
-    const key = JSON.stringify(page);
+  const byPage = new Map<string, Loader<string, T[]>>();
+  return (page: ChildPage): Loader<string, T[]> => {
+    const key = page.after ? `${page.limit}:${page.after.join(':')}` : String(page.limit);
     let loader = byPage.get(key);
     if (!loader) {
-      loader = new DataLoader((ids) => load(page, ids));
+      loader = new Loader((ids) => load(page, ids));
       byPage.set(key, loader);
     }
     return loader;
@@ -131,7 +180,7 @@ export function createLoaders(requestDb: RequestDb, tenantId: () => string): Loa
       );
       return countsBy(ids, r.rows);
     }),
-    itemsByOrder: new DataLoader(async (ids) => {
+    itemsByOrder: new Loader(async (ids) => {
       const r = await db.query<ItemRow>(
         `select order_id, line_no, sku, product_name, category, quantity, price::float8 as price from order_items
           where tenant_id = $1 and order_id = any($2::bigint[]) order by order_id, line_no`,
@@ -152,7 +201,7 @@ export function createLoaders(requestDb: RequestDb, tenantId: () => string): Loa
       return countsBy(ids, r.rows);
     }),
     // Deprecated tags are retired from consumers; their values stay in the table until a refresh drops them.
-    tagValuesByMember: new DataLoader(async (ids) => {
+    tagValuesByMember: new Loader(async (ids) => {
       const r = await db.query<TagValueRow>(
         `select tv.member_id, tv.tag_name, tv.value, v.category from tag_values tv
            join tag_definitions d on d.tenant_id = tv.tenant_id and d.name = tv.tag_name

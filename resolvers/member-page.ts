@@ -92,10 +92,14 @@ export async function loadMemberPage(ctx: Context, id: string, info: GraphQLReso
   if (!row) return null;
   const { orders_json: orders, tags_json: tags, ...member } = row;
   if (plan.orders && orders) {
-    const rows: OrderRow[] = orders.map(({ items, created_at, paid_at, ...o }) => {
-      if (items) ctx.loaders.itemsByOrder.prime(o.order_id, items);
-      return { ...o, created_at: new Date(created_at), paid_at: paid_at === null ? null : new Date(paid_at) };
-    });
+    // the parsed JSON objects are this request's own: turned into order rows in place
+    const rows = orders as unknown as OrderRow[];
+    for (const o of orders) {
+      if (o.items) ctx.loaders.itemsByOrder.prime(o.order_id, o.items);
+      const row = o as unknown as OrderRow;
+      row.created_at = new Date(o.created_at);
+      row.paid_at = o.paid_at === null ? null : new Date(o.paid_at);
+    }
     ctx.loaders.ordersByMember({ limit: plan.orders.limit + 1, after: plan.orders.after }).prime(member.member_id, rows);
   }
   if (plan.tags && tags) ctx.loaders.tagValuesByMember.prime(member.member_id, tags);

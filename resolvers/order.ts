@@ -5,6 +5,7 @@ import { ChannelEnum, OrderStatusEnum, channelToEnum, channelFromEnum } from './
 import { MemberRef } from './member.js';
 import { connectionType, decodeCursor, encodeCursor, pageArgs, pageSize, toConnection } from './connection.js';
 import { ORDER_COLUMNS, type ItemRow, type OrderRow } from './rows.js';
+import { whenLoaded } from './loaders.js';
 
 /** Cursor kind of order connections: the key is (created_at, order_id), newest first. */
 const ORDER_CURSOR = 'o';
@@ -46,7 +47,7 @@ export const OrderRef = builder.objectRef<OrderRow>('Order').implement({
     createdAt: t.field({ type: 'DateTime', resolve: (o) => o.created_at }),
     paidAt: t.field({ type: 'DateTime', nullable: true, resolve: (o) => o.paid_at }),
     storeId: t.exposeString('store_id', { nullable: true }),
-    items: t.field({ type: [OrderItemRef], resolve: (o, _a, ctx) => ctx.loaders.itemsByOrder.load(o.order_id) }),
+    items: t.field({ type: [OrderItemRef], resolve: (o, _a, ctx) => ctx.loaders.itemsByOrder.loadNow(o.order_id) }),
   }),
 });
 
@@ -58,12 +59,12 @@ builder.objectField(MemberRef, 'orders', (t) =>
     type: OrderConnectionRef,
     description: "The member's orders, newest first; needs orders:read",
     args: { ...pageArgs(t.arg) },
-    resolve: async (m, args, ctx) => {
+    resolve: (m, args, ctx) => {
       requireScope(ctx, 'orders:read');
       const limit = pageSize(args.first);
       const after = decodeCursor(args.after, ORDER_CURSOR, ['timestamp', 'id']);
-      const rows = limit === 0 ? [] : await ctx.loaders.ordersByMember({ limit: limit + 1, after }).load(m.member_id);
-      return toConnection(rows, limit, orderCursor, () => ctx.loaders.orderCountByMember.load(m.member_id));
+      const rows = limit === 0 ? [] : ctx.loaders.ordersByMember({ limit: limit + 1, after }).loadNow(m.member_id);
+      return whenLoaded(rows, (loaded) => toConnection(loaded, limit, orderCursor, () => ctx.loaders.orderCountByMember.load(m.member_id)));
     },
   }),
 );

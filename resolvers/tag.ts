@@ -5,6 +5,7 @@ import { connectionType, decodeCursor, encodeCursor, pageArgs, pageSize, toConne
 import { mayReadTag, readFilter, tagFilterSql } from './tag-access.js';
 import { TAG_COLUMNS, TAG_FROM, type TagRow, type TagValueRow } from './rows.js';
 import { badInput, forbidden } from '../gateway/errors.js';
+import { whenLoaded } from './loaders.js';
 import type { Context } from './context.js';
 
 const TAG_CURSOR = 't';
@@ -57,10 +58,10 @@ builder.objectFields(MemberRef, (t) => ({
   tags: t.field({
     type: [TagValueRef],
     description: "The member's tag values (tags the caller may read; deprecated tags left out), by name",
-    resolve: async (m, _a, ctx) => {
+    resolve: (m, _a, ctx) => {
       const filter = readFilter(ctx, 'tags:read');
-      const values = await ctx.loaders.tagValuesByMember.load(m.member_id);
-      return filter.all ? values : values.filter((v) => mayReadTag(ctx, v.tag_name, v.category));
+      return whenLoaded(ctx.loaders.tagValuesByMember.loadNow(m.member_id),
+        (values) => (filter.all ? values : values.filter((v) => mayReadTag(ctx, v.tag_name, v.category))));
     },
   }),
   tag: t.field({

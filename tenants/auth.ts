@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { hashToken } from './token-secret.js';
+import { budgetOf, type Budget } from './rate-limit.js';
 
 /** Who is calling: a tenant's consumer, or the platform root. */
 export type Principal =
@@ -27,6 +28,24 @@ export function bearerToken(header: string | undefined | null): { token: string 
   return { token: m[1] };
 }
 
+type PrincipalRow = {
+  tenant_id: string; tenant_name: string; token_id: string | number; consumer_id: string | number; consumer_name: string;
+  scopes: string[]; rate_per_minute: number; status: string;
+};
+
+function consumerOf(row: PrincipalRow): Principal {
+  return {
+    kind: 'consumer',
+    tenantId: row.tenant_id,
+    tenantName: row.tenant_name,
+    tokenId: String(row.token_id),
+    consumerId: String(row.consumer_id),
+    consumerName: row.consumer_name,
+    scopes: row.scopes,
+    ratePerMinute: row.rate_per_minute,
+  };
+}
+
 /**
  * Opens the request's transaction on `client` and authenticates `token` in the same round trip:
  * `cdp_authenticate` also sets app.tenant_id for the rest of the transaction, so row-level security
@@ -44,19 +63,42 @@ export async function beginAuthenticated(client: pg.ClientBase, token: string): 
       await client.query('rollback');
       return { failure: 'REVOKED' };
     }
-    return {
-      kind: 'consumer',
-      tenantId: row.tenant_id,
-      tenantName: row.tenant_name,
-      tokenId: String(row.token_id),
-      consumerId: String(row.consumer_id),
-      consumerName: row.consumer_name,
-      scopes: row.scopes,
-      ratePerMinute: row.rate_per_minute,
-    };
+    return consumerOf(row);
   }
   const root = await client.query(`select cdp_is_root_token('\\x${hex}'::bytea) as root`);
   if (root.rows[0]?.root) return { kind: 'root' };
   await client.query('rollback');
   return { failure: 'UNKNOWN' };
+}
+
+/** A read request's caller, and the budget after its cost was taken (absent when nothing was taken). */
+export interface ReadAuthentication {
+  principal: Principal;
+  budget?: Budget;
+}
+
+/**
+ * Authenticates `token` for a read-only request (a query operation) and takes `cost` points from its
+ * bucket, in one round trip and without a transaction: `cdp_open_read` (migrations/040) sets
+ * app.tenant_id for the connection's session, so the request's statements run in autocommit under
+ * row-level security. Only for connections of the gateway's request pool, each of whose checkouts
+ * starts with this call (which clears the setting before anything else). Nothing is taken when the
+ * cost exceeds the token's plan or the token is revoked (budget absent). The root token is checked
+ * in a second round trip, as in beginAuthenticated; it has no tenant, and its budget is charged apart.
+ * As there, the hash is hex (0-9a-f) and the cost an integer: the only values written as literals.
+ */
+export async function authenticateRead(client: pg.ClientBase, token: string, cost: number): Promise<ReadAuthentication | { failure: AuthFailure }> {
+  if (!Number.isSafeInteger(cost) || cost < 0) throw new Error('cost must be a non-negative integer');
+  const hex = hashToken(token).toString('hex');
+  const r = await client.query<PrincipalRow & { allowed: boolean | null; remaining: number | null; at: Date | null }>(
+    `select * from cdp_open_read('\\x${hex}'::bytea, ${cost})`);
+  const row = r.rows[0];
+  if (row) {
+    if (row.status !== 'active') return { failure: 'REVOKED' };
+    const principal = consumerOf(row);
+    if (row.allowed === null || row.remaining === null || row.at === null) return { principal };
+    return { principal, budget: budgetOf(row.allowed, row.remaining, row.rate_per_minute, cost, row.at.getTime(), 'shared') };
+  }
+  const root = await client.query(`select cdp_is_root_token('\\x${hex}'::bytea) as root`);
+  return root.rows[0]?.root ? { principal: { kind: 'root' } } : { failure: 'UNKNOWN' };
 }

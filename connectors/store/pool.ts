@@ -12,6 +12,12 @@ export interface Pools {
   admin: pg.Pool;
   /** Every session runs as cdp_app; use through withTenant. */
   app: pg.Pool;
+  /**
+   * GraphQL requests over HTTP only, through gateway/request-context.ts: sessions run as cdp_app,
+   * and a read request leaves its tenant set for the session, so nothing else may check out of it
+   * (every checkout there starts with the call that resets the setting).
+   */
+  request: pg.Pool;
   /** How to open a dedicated application-role connection (LISTEN) outside the pool. */
   appConnection: { connectionString: string; options?: string };
   close(): Promise<void>;
@@ -35,14 +41,15 @@ export function createPools(opts: PoolOptions): Pools {
     ...(opts.appUrl ? {} : { options: `-c role=${APP_ROLE}` }),
   };
   const app = new pg.Pool({ ...appConnection, max: opts.max ?? 10 });
-  admin.on('error', () => undefined);
-  app.on('error', () => undefined);
+  const request = new pg.Pool({ ...appConnection, max: opts.max ?? 10 });
+  for (const pool of [admin, app, request]) pool.on('error', () => undefined);
   return {
     admin,
     app,
+    request,
     appConnection,
     async close() {
-      await Promise.allSettled([admin.end(), app.end()]);
+      await Promise.allSettled([admin.end(), app.end(), request.end()]);
     },
   };
 }

@@ -27,6 +27,8 @@ export interface Analysis {
   selections: number;
   /** Lineage nodes the operation reads: 'field:Member.phone', 'tag:NAME', 'audience:NAME'. */
   reads: Set<string>;
+  /** The variables the numbers and reads above depend on (the same values give the same analysis). */
+  variablesRead: string[];
 }
 
 interface Partial {
@@ -55,6 +57,7 @@ export function analyzeOperation(schema: GraphQLSchema, document: DocumentNode, 
   const fragments = new Map<string, FragmentDefinitionNode>();
   let aliases = 0;
   let selections = 0;
+  const variablesRead = new Set<string>();
   for (const def of document.definitions) {
     if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
   }
@@ -85,7 +88,10 @@ export function analyzeOperation(schema: GraphQLSchema, document: DocumentNode, 
   }
 
   function valueOf(v: ValueNode): unknown {
-    if (v.kind === Kind.VARIABLE) return variables?.[v.name.value];
+    if (v.kind === Kind.VARIABLE) {
+      variablesRead.add(v.name.value);
+      return variables?.[v.name.value];
+    }
     if (v.kind === Kind.INT || v.kind === Kind.FLOAT) return Number(v.value);
     if (v.kind === Kind.STRING) return v.value;
     return undefined;
@@ -165,9 +171,10 @@ export function analyzeOperation(schema: GraphQLSchema, document: DocumentNode, 
   function namedReads(node: FieldNode, fieldName: string, typeName: string): string[] {
     const out: string[] = [];
     for (const arg of node.arguments ?? []) {
+      const a = arg.name.value;
+      if (a !== 'audience' && a !== 'tag' && a !== 'target' && a !== 'name') continue;
       const v = valueOf(arg.value);
       if (typeof v !== 'string' || v.length === 0 || v.length > 200) continue;
-      const a = arg.name.value;
       if (a === 'audience' || a === 'tag') out.push(`${a}:${v}`);
       else if (a === 'target' && /^(tag|audience):/.test(v)) out.push(v);
       else if (a === 'name') {
@@ -188,5 +195,5 @@ export function analyzeOperation(schema: GraphQLSchema, document: DocumentNode, 
   const result = rootType
     ? selectionSet(operation.selectionSet, rootType, false, operation.operation === 'query' ? undefined : operation.operation)
     : { cost: 0, depth: 0, reads: new Set<string>() };
-  return { cost: result.cost, depth: result.depth, aliases, selections, reads: result.reads };
+  return { cost: result.cost, depth: result.depth, aliases, selections, reads: result.reads, variablesRead: [...variablesRead] };
 }

@@ -17,7 +17,7 @@ import { countErrors, recordPlugin } from './record.js';
 import { consumerLabel, stateOf } from './state.js';
 
 export { DEFAULT_LIMITS, type GovernanceLimits } from './limits.js';
-export { costExtension } from './cost.js';
+export { costExtension, recordPlanned } from './cost.js';
 
 /** Settings of the governance layer; everything has a default. */
 export interface GovernanceOptions {
@@ -35,6 +35,11 @@ export interface Governance {
   limits: GovernanceLimits;
   plugins: ApolloServerPlugin<Context>[];
   store: BucketStore;
+  /**
+   * Whether a read's cost may be taken in the round trip that authenticates it (cdp_open_read):
+   * only when the shared store is the request database's own bucket table.
+   */
+  chargesInDatabase: boolean;
   recorder: UsageRecorder;
   /**
    * Finishes an HTTP response: observes latency, and when Apollo answered outside the plugins
@@ -83,6 +88,7 @@ export async function createGovernance(opts: { pools: Pools; metrics: GatewayMet
   return {
     limits,
     store,
+    chargesInDatabase: shared instanceof PostgresBucketStore,
     recorder,
     plugins: [costPlugin(store, limits), recordPlugin({ recorder, metrics, log, auditFailures })],
     async complete(ctx, response, startedNs) {

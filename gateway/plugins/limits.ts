@@ -83,17 +83,26 @@ export function checkAnalysis(a: Analysis, limits: GovernanceLimits): GraphQLErr
  * jsonb cannot store one, so it could only ever end as a database error.
  */
 export function checkNul(document: DocumentNode, variables: Record<string, unknown> | undefined): GraphQLError | null {
-  let found = containsNul(variables);
-  if (!found) {
+  return containsNul(variables) || documentHasNul(document)
+    ? new GraphQLError('text arguments may not contain the NUL character (\\u0000)', { extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } } })
+    : null;
+}
+
+// Documents come from Apollo's and the planner's caches: the same object for the same text, scanned once.
+const nulInDocument = new WeakMap<DocumentNode, boolean>();
+
+function documentHasNul(document: DocumentNode): boolean {
+  let found = nulInDocument.get(document);
+  if (found === undefined) {
+    found = false;
     visit(document, {
       StringValue(node) {
         if (node.value.includes('\u0000')) found = true;
       },
     });
+    nulInDocument.set(document, found);
   }
-  return found
-    ? new GraphQLError('text arguments may not contain the NUL character (\\u0000)', { extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } } })
-    : null;
+  return found;
 }
 
 function containsNul(value: unknown, depth = 0): boolean {

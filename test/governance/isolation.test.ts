@@ -3,7 +3,9 @@ import { buildClientSchema, getIntrospectionQuery, type GraphQLSchema } from 'gr
 import { testDatabase, type TestDatabase } from '../support/db.js';
 import { createTenantWithToken, type TestGateway } from '../support/gateway.js';
 import { subscribe } from '../support/ws-client.js';
+import pg from 'pg';
 import { openRequestScope } from '../../gateway/request-context.js';
+import { authenticateRead } from '../../tenants/auth.js';
 import type { Services } from '../../resolvers/context.js';
 import { callsFor, leaksIn, type Call, type ProbeValues } from './exercise.js';
 import { startGovernedGateway, setRate } from './support.js';
@@ -191,6 +193,35 @@ describe('row-level security is the second wall', () => {
         .rejects.toThrow(/row-level security/);
     } finally {
       await scope.finish(false);
+    }
+  });
+
+  it('never lets a read request\'s session tenant reach the next checkout of a request-pool connection', async () => {
+    const pool = new pg.Pool({ ...db.request.options, max: 1 }); // one connection: every checkout reuses it
+    const tenantNow = async (c: pg.PoolClient) => (await c.query('select cdp_current_tenant() as t, (select count(*) from members)::int as members')).rows[0];
+    const revoked = await createTenantWithToken(db, 'iso_revoked');
+    await db.admin.query(`update tokens set status = 'revoked' where tenant_id = $1`, [revoked.tenantId]);
+    try {
+      const steps: [string, string][] = [['a', tenants.a.token], ['unknown', 'cdp_no_such_token_0123456789'], ['a', tenants.a.token],
+        ['revoked', revoked.token], ['b', tenants.b.token], ['root-less failure', 'cdp_' + 'x'.repeat(40)]];
+      for (const [who, token] of steps) {
+        const c = await pool.connect();
+        try {
+          const opened = await authenticateRead(c, token, 1);
+          const now = await tenantNow(c);
+          if (who === 'a' || who === 'b') {
+            expect('principal' in opened).toBe(true);
+            expect(now).toEqual({ t: tenants[who].tenantId, members: 3 });
+          } else {
+            expect(opened).toHaveProperty('failure');
+            expect({ who, ...now }).toEqual({ who, t: null, members: 0 });
+          }
+        } finally {
+          c.release();
+        }
+      }
+    } finally {
+      await pool.end();
     }
   });
 

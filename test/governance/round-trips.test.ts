@@ -41,17 +41,33 @@ async function roundTrips(query: string, variables: Record<string, unknown> = {}
 }
 
 describe('round trips per request', () => {
-  it('authenticates, sets the tenant for row-level security and opens the transaction in one round trip', async () => {
+  it('authenticates a query, sets the tenant for row-level security and charges its cost in one round trip', async () => {
     expect(await roundTrips('{ viewer { consumer } }')).toEqual([
-      String.raw`begin; select * from cdp_authenticate('\x<sha256>'::bytea)`,
-      'select allowed, remaining, at from cdp_rate_take($1, $2, $3)',
-      'commit',
+      String.raw`select * from cdp_open_read('\x<sha256>'::bytea, 1)`,
     ]);
   });
 
   it('adds only the statements the fields need', async () => {
     const sqls = await roundTrips('query ($id: ID!) { member(id: $id) { name } }', { id: memberId });
-    expect(sqls).toHaveLength(4);
-    expect(sqls[2]).toMatch(/from members m/);
+    expect(sqls).toHaveLength(2);
+    expect(sqls[0]).toMatch(/^select \* from cdp_open_read\('\\x<sha256>'::bytea, 1\)$/);
+    expect(sqls[1]).toMatch(/from members m/);
+  });
+
+  it('runs a mutation in a transaction with a transaction-local tenant, charged on the rate-limit pool (a take never waits for the transaction)', async () => {
+    const sqls = await roundTrips('mutation { issueToken(consumer: "rt", scopes: ["members:read"]) { id } }');
+    expect(sqls[0]).toBe(String.raw`begin; select * from cdp_authenticate('\x<sha256>'::bytea)`);
+    expect(sqls).toContain('select allowed, remaining, at from cdp_rate_take($1, $2, $3)');
+    expect(sqls.at(-1)).toBe('commit');
+  });
+
+  it('takes the general path for a query it cannot plan (a syntax error): charged 1 point apart, no transaction left open', async () => {
+    sent.length = 0;
+    const r = await gw.graphql('{ viewer { consumer }', {}, acme.token);
+    expect(r.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(r.body.extensions?.cost).toMatchObject({ requested: 1 });
+    const sqls = sent.map((s) => s.replace(/x[0-9a-f]{64}/g, 'x<sha256>'));
+    expect(sqls[0]).toBe(String.raw`begin; select * from cdp_authenticate('\x<sha256>'::bytea)`);
+    expect(sqls.at(-1)).toBe('commit');
   });
 });
