@@ -53,8 +53,11 @@ export function decodeCursor(after: string | null | undefined, kind: string, par
 
 /** A page of a connection as the resolvers hand it to the connection types. */
 export interface Connection<T> {
-  edges: { cursor: string; node: T }[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  /** The page's rows, in order. */
+  nodes: T[];
+  hasNextPage: boolean;
+  /** A row's cursor: computed only for the edges and endCursor a client asks for. */
+  cursorOf: (row: T) => string;
   /** Counted only when the client asks for totalCount. */
   totalCount: () => Promise<number> | number;
 }
@@ -64,17 +67,11 @@ export interface Connection<T> {
  */
 export function toConnection<T>(rows: T[], limit: number, cursorOf: (row: T) => string,
   totalCount: () => Promise<number> | number): Connection<T> {
-  const page = rows.slice(0, limit);
-  const edges = page.map((node) => ({ cursor: cursorOf(node), node }));
-  return {
-    edges,
-    pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
-    totalCount,
-  };
+  return { nodes: rows.length > limit ? rows.slice(0, limit) : rows, hasNextPage: rows.length > limit, cursorOf, totalCount };
 }
 
 /** PageInfo, shared by every connection. */
-export const PageInfoRef = builder.objectRef<Connection<unknown>['pageInfo']>('PageInfo').implement({
+export const PageInfoRef = builder.objectRef<{ hasNextPage: boolean; endCursor: string | null }>('PageInfo').implement({
   fields: (t) => ({
     hasNextPage: t.exposeBoolean('hasNextPage'),
     endCursor: t.exposeString('endCursor', { nullable: true, description: 'pass as `after` for the next page' }),
@@ -91,9 +88,10 @@ export function connectionType<T>(name: string, node: ObjectRef<any, T>) {
   });
   return builder.objectRef<Connection<T>>(`${name}Connection`).implement({
     fields: (t) => ({
-      edges: t.field({ type: [Edge], resolve: (c) => c.edges }),
-      nodes: t.field({ type: [node], description: 'the nodes of edges, in order', resolve: (c) => c.edges.map((e) => e.node) as any }),
-      pageInfo: t.field({ type: PageInfoRef, resolve: (c) => c.pageInfo }),
+      edges: t.field({ type: [Edge], resolve: (c) => c.nodes.map((n) => ({ cursor: c.cursorOf(n), node: n })) }),
+      nodes: t.field({ type: [node], description: 'the nodes of edges, in order', resolve: (c) => c.nodes as any }),
+      pageInfo: t.field({ type: PageInfoRef, resolve: (c) => ({ hasNextPage: c.hasNextPage,
+        endCursor: c.nodes.length ? c.cursorOf(c.nodes[c.nodes.length - 1]) : null }) }),
       totalCount: t.int({ description: 'all matching rows, not only this page', resolve: (c) => c.totalCount() }),
     }),
   });

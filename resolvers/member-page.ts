@@ -72,12 +72,22 @@ const TAGS_JSON = `(select coalesce(json_agg(json_build_object('member_id', tv.m
     left join tag_versions v on v.tenant_id = d.tenant_id and v.name = d.name and v.version = d.current_version
     where tv.tenant_id = m.tenant_id and tv.member_id = m.member_id and d.status <> 'deprecated') as tags_json`;
 
+// One text per shape (orders with or without items and keyset, tags): the same string object every
+// time, so the prepared-statement look-ups hash it once.
+const pageSqls = new Map<string, string>();
+
 function pageSql(plan: PagePlan): string {
-  const extra = [plan.orders ? ordersJson(plan.orders.items, plan.orders.after !== null) : '', plan.tags ? TAGS_JSON : '']
-    .filter(Boolean).map((s) => `, ${s}`).join('');
-  return prepared(`select ${MEMBER_COLUMNS}${extra} from members m
+  const shape = `${plan.orders ? `o${plan.orders.items ? 'i' : ''}${plan.orders.after ? 'k' : ''}` : ''}${plan.tags ? 't' : ''}`;
+  let text = pageSqls.get(shape);
+  if (!text) {
+    const extra = [plan.orders ? ordersJson(plan.orders.items, plan.orders.after !== null) : '', plan.tags ? TAGS_JSON : '']
+      .filter(Boolean).map((s) => `, ${s}`).join('');
+    text = prepared(`select ${MEMBER_COLUMNS}${extra} from members m
     where m.tenant_id = $1
       and m.member_id = coalesce((select a.member_id from member_aliases a where a.tenant_id = $1 and a.alias_id = $2), $2)`);
+    pageSqls.set(shape, text);
+  }
+  return text;
 }
 
 type OrderJson = Omit<OrderRow, 'created_at' | 'paid_at'> & { created_at: string; paid_at: string | null; items?: ItemRow[] };
