@@ -4,6 +4,16 @@ import { afterAll } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+// Every gateway a test file started is killed when the file ends, also when the test that started
+// it registered no hook of its own (a hook registered inside a running test never runs) and when
+// the test worker exits; otherwise an orphaned gateway keeps polling its dropped database.
+const running = new Set<ChildProcess>();
+const killAll = () => {
+  for (const child of running) child.kill('SIGKILL');
+};
+afterAll(killAll);
+process.once('exit', killAll);
+
 export interface GatewayProcess {
   child: ChildProcess;
   url: string;
@@ -19,6 +29,8 @@ export async function startGatewayProcess(databaseUrl: string, env: Record<strin
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', CDP_DEMO: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -34,9 +46,6 @@ export async function startGatewayProcess(databaseUrl: string, env: Record<strin
     };
     child.stdout!.on('data', check);
     child.on('exit', () => reject(new Error(`gateway exited:\n${out}`)));
-  });
-  afterAll(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   return { child, url, output: () => out, exited };
 }
