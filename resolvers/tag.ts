@@ -6,6 +6,7 @@ import { mayReadTag, readFilter, tagFilterSql } from './tag-access.js';
 import { TAG_COLUMNS, TAG_FROM, type TagRow, type TagValueRow } from './rows.js';
 import { badInput, forbidden } from '../gateway/errors.js';
 import { whenLoaded } from './loaders.js';
+import { noteRead } from '../tenants/usage.js';
 import type { Context } from './context.js';
 
 const TAG_CURSOR = 't';
@@ -60,8 +61,12 @@ builder.objectFields(MemberRef, (t) => ({
     description: "The member's tag values (tags the caller may read; deprecated tags left out), by name",
     resolve: (m, _a, ctx) => {
       const filter = readFilter(ctx, 'tags:read');
-      return whenLoaded(ctx.loaders.tagValuesByMember.loadNow(m.member_id),
-        (values) => (filter.all ? values : values.filter((v) => mayReadTag(ctx, v.tag_name, v.category))));
+      return whenLoaded(ctx.loaders.tagValuesByMember.loadNow(m.member_id), (values) => {
+        const readable = filter.all ? values : values.filter((v) => mayReadTag(ctx, v.tag_name, v.category));
+        // lineage: which tags this consumer actually read, not only the ones it named
+        for (const v of readable) noteRead(ctx, `tag:${v.tag_name}`);
+        return readable;
+      });
     },
   }),
   tag: t.field({

@@ -36,6 +36,7 @@ beforeAll(async () => {
   sms = await issueTestToken(db, acme.tenantId, 'sms', ['audiences:read', 'members:read']);
   await define('tag', 'high_value', ['collection:orders', 'field:phone']);
   await define('tag', 'vip', ['tag:high_value', 'field:registered_channel']);
+  await define('tag', 'dormant', ['field:city']);
   await define('audience', 'churn_recall', ['tag:vip', 'field:phone']);
   const m = await db.admin.query(`insert into members (tenant_id, name, phone) values ($1, '李四', '13900001111') returning member_id`, [acme.tenantId]);
   memberId = m.rows[0].member_id;
@@ -43,6 +44,11 @@ beforeAll(async () => {
   const read = `query ($id: ID!) { member(id: $id) { phone hv: tag(name: "high_value") } tag(name: "no_such_tag") { name } }`;
   for (let i = 0; i < 2; i++) expect((await gw.graphql(read, { id: memberId }, frontend)).body.errors).toBeUndefined();
   await gw.graphql(`{ audience(name: "churn_recall") { name } }`, {}, sms);
+  await db.admin.query(`insert into tag_values (tenant_id, tag_name, member_id, value) values ($1, 'vip', $2, 'true')`, [acme.tenantId, memberId]);
+  expect((await gw.graphql(`query ($id: ID!) { member(id: $id) { tags { name } } }`, { id: memberId }, sms)).body.errors?.[0]?.extensions?.code)
+    .toBe('FORBIDDEN'); // sms has no tags:read: nothing read, nothing recorded
+  const tagsRead = await gw.graphql(`query ($id: ID!) { member(id: $id) { tags { name } } }`, { id: memberId }, frontend);
+  expect(tagsRead.body.data?.member).toEqual({ tags: [{ name: 'vip' }] });
   await gw.gateway.governance.recorder.flush();
 });
 
@@ -50,11 +56,12 @@ describe('usage records (dynamic lineage)', () => {
   it('counts each consumer × node per day, batched, and drops names that do not exist', async () => {
     const r = await db.admin.query(
       `select c.name as consumer, u.node, u.count::int from usage_records u join consumers c using (tenant_id, consumer_id)
-        where u.tenant_id = $1 and u.node in ('field:Member.phone', 'tag:high_value', 'tag:no_such_tag', 'audience:churn_recall')
+        where u.tenant_id = $1 and u.node in ('field:Member.phone', 'tag:high_value', 'tag:vip', 'tag:no_such_tag', 'audience:churn_recall')
         order by 1, 2`, [acme.tenantId]);
     expect(r.rows).toEqual([
       { consumer: 'frontend', node: 'field:Member.phone', count: 2 },
       { consumer: 'frontend', node: 'tag:high_value', count: 2 },
+      { consumer: 'frontend', node: 'tag:vip', count: 1 }, // read through Member.tags, without naming it
       { consumer: 'sms', node: 'audience:churn_recall', count: 1 },
     ]);
   });
@@ -90,7 +97,7 @@ describe('lineage(node)', () => {
   it('gives a consumer what it read', async () => {
     const body = await lineage('consumer:frontend');
     expect(body.data.lineage.upstream).toEqual(expect.arrayContaining([
-      { id: 'field:Member.phone', reads: 2 }, { id: 'tag:high_value', reads: 2 }, { id: 'field:Query.member', reads: 2 }]));
+      { id: 'field:Member.phone', reads: 2 }, { id: 'tag:high_value', reads: 2 }, { id: 'tag:vip', reads: 1 }, { id: 'field:Query.member', reads: 3 }]));
     expect(body.data.lineage.downstream).toEqual([]);
   });
 
@@ -108,8 +115,8 @@ describe('unusedNodes(days)', () => {
     const ids = r.body.data.unusedNodes.map((n: { id: string }) => n.id);
     expect(ids).toContain('consumer:zombie-app');
     expect(ids).toContain('field:Order.discount');
-    expect(ids).toContain('tag:vip');
-    for (const used of ['consumer:frontend', 'consumer:sms', 'field:Member.phone', 'tag:high_value', 'audience:churn_recall']) {
+    expect(ids).toContain('tag:dormant');
+    for (const used of ['consumer:frontend', 'consumer:sms', 'field:Member.phone', 'tag:high_value', 'tag:vip', 'audience:churn_recall']) {
       expect(ids).not.toContain(used);
     }
     expect(r.body.data.unusedNodes.find((n: { id: string }) => n.id === 'consumer:zombie-app').lastSeen).toBeNull();
