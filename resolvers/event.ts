@@ -4,6 +4,7 @@ import { ChannelEnum, channelToEnum } from './enums.js';
 import { MemberRef } from './member.js';
 import { connectionType, decodeCursor, encodeCursor, pageArgs, pageSize, toConnection } from './connection.js';
 import type { EventRow } from './rows.js';
+import { whenLoaded } from './loaders.js';
 
 /** Cursor kind of event connections: the key is (occurred_at, id), newest first. */
 const EVENT_CURSOR = 'e';
@@ -30,13 +31,13 @@ builder.objectField(MemberRef, 'events', (t) =>
     type: EventConnectionRef,
     description: "The member's events, newest first; needs events:read",
     args: { ...pageArgs(t.arg) },
-    resolve: async (m, args, ctx) => {
+    resolve: (m, args, ctx) => {
       requireScope(ctx, 'events:read');
       const limit = pageSize(args.first);
       const after = decodeCursor(args.after, EVENT_CURSOR, ['timestamp', 'id']);
-      const rows = limit === 0 ? [] : await ctx.loaders.eventsByMember({ limit: limit + 1, after }).load(m.member_id);
-      return toConnection(rows, limit, (e) => encodeCursor(EVENT_CURSOR, [e.k, e.id]),
-        () => ctx.loaders.eventCountByMember.load(m.member_id));
+      const rows = limit === 0 ? [] : ctx.loaders.eventsByMember({ limit: limit + 1, after }).loadNow(m.member_id);
+      return whenLoaded(rows, (loaded) => toConnection(loaded, limit, (e) => encodeCursor(EVENT_CURSOR, [e.k, e.id]),
+        () => ctx.loaders.eventCountByMember.load(m.member_id)));
     },
   }),
 );

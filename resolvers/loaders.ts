@@ -35,7 +35,7 @@ export interface Loaders {
   ordersByMember(page: ChildPage): Loader<string, OrderRow[]>;
   orderCountByMember: DataLoader<string, number>;
   itemsByOrder: Loader<string, ItemRow[]>;
-  eventsByMember(page: ChildPage): DataLoader<string, EventRow[]>;
+  eventsByMember(page: ChildPage): Loader<string, EventRow[]>;
   eventCountByMember: DataLoader<string, number>;
   tagValuesByMember: Loader<string, TagValueRow[]>;
   audiencesByMember: DataLoader<string, Set<string>>;

@@ -45,8 +45,9 @@ describe('no N+1', () => {
     expect((await statementsOf(5)).length).toBe((await statementsOf(50)).length);
   });
 
-  it('serves member(id) with its orders, items and tags in one statement, the same answer as the loaders give', async () => {
+  it('serves member(id) with its orders, items, events and tags in one statement, the same answer as the loaders give', async () => {
     const node = `id name orders(first: 3) { pageInfo { endCursor } edges { cursor node { id createdAt paidAt amount items { sku price } } } }
+      events(first: 2) { pageInfo { endCursor hasNextPage } nodes { id eventId name channel occurredAt receivedAt properties } }
       tags { name value } lifecycle: tag(name: "lifecycle")`;
     const page = await gw.graphql(`{ members(first: 2) { nodes { ${node} } } }`, {}, acme.token);
     const second = page.body.data.members.nodes[1];
@@ -60,5 +61,11 @@ describe('no N+1', () => {
       { id: second.id, after }, acme.token);
     expect(gw.statements).toHaveLength(1);
     expect(next.body.data.member.orders.nodes).toHaveLength(1);
+    expect(second.events.nodes.length).toBeGreaterThan(0);
+    gw.statements.length = 0;
+    const events = await gw.graphql(`query ($id: ID!, $after: String) { member(id: $id) { events(first: 2, after: $after) { nodes { id } } } }`,
+      { id: second.id, after: second.events.pageInfo.endCursor }, acme.token);
+    expect(gw.statements).toHaveLength(1);
+    expect(events.body.errors).toBeUndefined();
   });
 });
