@@ -9,7 +9,8 @@ import path from 'node:path';
  * with React and ReactDOM, all served by the gateway from node_modules under /graphql/ide/, so it
  * works with no internet. The page's Content-Security-Policy allows this origin only: nothing is
  * fetched from a CDN. The token goes into the headers editor; it is not stored unless the user turns
- * on header persistence in GraphiQL's settings.
+ * on header persistence in GraphiQL's settings. Queries and mutations go over HTTP; subscriptions go
+ * over graphql-ws on the same URL, with the headers' Authorization in connection_init.
  */
 
 /** Where the IDE's assets are served. */
@@ -20,7 +21,46 @@ const packageDir = (name: string) => path.dirname(require.resolve(`${name}/packa
 
 const INIT_JS = `(function () {
   var endpoint = location.origin + location.pathname.replace(/\\/+$/, '');
+  var clients = new Map();
+  function authorization(headers) {
+    for (var k in headers) if (k.toLowerCase() === 'authorization') return String(headers[k]);
+    return '';
+  }
+  // Parsed from the text being sent: GraphiQL's opts.documentAST is updated on a debounce, so Ctrl-Enter
+  // right after an edit would be judged by the previous text.
+  function isSubscription(params) {
+    try {
+      var op = GraphiQL.GraphQL.getOperationAST(GraphiQL.GraphQL.parse(params.query), params.operationName || undefined);
+      return Boolean(op) && op.operation === 'subscription';
+    } catch (e) {
+      return false;
+    }
+  }
+  // The token travels once per socket, in connection_init, so each token gets a client of its own.
+  // No retries: a rejected token (4403) would otherwise be retried with backoff for half a minute.
+  function wsClient(auth) {
+    if (!clients.has(auth)) {
+      clients.set(auth, graphqlWs.createClient({ url: endpoint.replace(/^http/, 'ws'),
+        connectionParams: auth ? { authorization: auth } : {}, retryAttempts: 0 }));
+    }
+    return clients.get(auth);
+  }
+  function subscribe(params, auth) {
+    var it = wsClient(auth).iterate(params);
+    // A CloseEvent prints as {} in the response pane; give it a GraphQL-shaped message.
+    var iterable = {
+      next: function () {
+        return it.next().catch(function (e) {
+          throw e && typeof e.code === 'number' && 'reason' in e ? { message: ('websocket closed: ' + e.code + ' ' + e.reason).trim() } : e;
+        });
+      },
+      return: function () { return it.return(); }
+    };
+    iterable[Symbol.asyncIterator] = function () { return iterable; };
+    return iterable;
+  }
   function fetcher(params, opts) {
+    if (isSubscription(params)) return subscribe(params, authorization((opts && opts.headers) || {}));
     var headers = Object.assign({ 'content-type': 'application/json', accept: 'application/json' }, (opts && opts.headers) || {});
     return fetch(endpoint, { method: 'POST', headers: headers, body: JSON.stringify(params) }).then(function (r) { return r.json(); });
   }
@@ -50,12 +90,14 @@ const PAGE = `<!doctype html>
 <script src="${IDE_PREFIX}react.production.min.js"></script>
 <script src="${IDE_PREFIX}react-dom.production.min.js"></script>
 <script src="${IDE_PREFIX}graphiql.min.js"></script>
+<script src="${IDE_PREFIX}graphql-ws.min.js"></script>
 <script src="${IDE_PREFIX}init.js"></script>
 </body>
 </html>
 `;
 
 // Same origin only. GraphiQL's editors set inline styles and its CSS embeds fonts as data: URLs.
+// connect-src 'self' covers the subscriptions' ws:/wss: to this host too (CSP3; the IDE test opens one).
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
   "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
@@ -66,6 +108,7 @@ const SOURCES: Record<string, () => { body: Buffer | string; type: string }> = {
   'graphiql.min.css': () => ({ body: readFileSync(path.join(packageDir('graphiql'), 'graphiql.min.css')), type: 'text/css' }),
   'react.production.min.js': () => ({ body: readFileSync(path.join(packageDir('react'), 'umd/react.production.min.js')), type: 'text/javascript' }),
   'react-dom.production.min.js': () => ({ body: readFileSync(path.join(packageDir('react-dom'), 'umd/react-dom.production.min.js')), type: 'text/javascript' }),
+  'graphql-ws.min.js': () => ({ body: readFileSync(path.join(packageDir('graphql-ws'), 'umd/graphql-ws.min.js')), type: 'text/javascript' }),
   'init.js': () => ({ body: INIT_JS, type: 'text/javascript' }),
 };
 const cache = new Map<string, Asset>();
