@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { authenticateRead, beginAuthenticated, bearerToken, type Principal } from '../tenants/auth.js';
-import type { Budget } from '../tenants/rate-limit.js';
+import { authenticateRead, beginAuthenticated, bearerToken } from '../tenants/auth.js';
 import { createLoaders } from '../resolvers/loaders.js';
 import { preparedName } from '../resolvers/prepared.js';
 import type { Context, RequestDb, Services } from '../resolvers/context.js';
@@ -10,8 +9,6 @@ import { safeError, ErrorCode } from './errors.js';
 /** A request's context plus the means to end its transaction. */
 export interface RequestScope {
   context: Context;
-  /** A read request's budget after its cost was taken in the opening round trip (see `readCost`). */
-  prepaid?: Budget;
   /** Commits (or rolls back) and releases the connection; safe to call twice. */
   finish(commit: boolean): Promise<void>;
 }
@@ -26,12 +23,12 @@ export interface RequestContextOptions {
   /** Called with the text of every statement the request runs (tests count them). */
   onStatement?: (text: string) => void;
   /**
-   * Set for a read-only request (a query operation) whose cost is known before execution: it is
-   * opened without a transaction, authenticated and charged this many points in one round trip, and
-   * its statements run in autocommit (each statement sees its own snapshot, as under READ COMMITTED
-   * in a transaction). Unset: a transaction with a transaction-local tenant, charged by the plugins.
+   * A read-only request (a query operation the planner vouched for): opened without a transaction,
+   * authenticated and given its tenant in one round trip; its statements run in autocommit (each
+   * sees its own snapshot, as under READ COMMITTED in a transaction). Otherwise: a transaction with a
+   * transaction-local tenant.
    */
-  readCost?: number;
+  readOnly?: boolean;
 }
 
 const AUTH_MESSAGES = {
@@ -43,8 +40,7 @@ const AUTH_MESSAGES = {
 
 /**
  * Authenticates the request and opens it on one pooled connection, in one round trip: a
- * transaction with app.tenant_id set (or, for a read with `readCost`, the session setting and the
- * charge). Every statement of the request then runs as cdp_app with the tenant set, so row-level
+ * transaction with app.tenant_id set (or, for a read, the session setting). Every statement of the request then runs as cdp_app with the tenant set, so row-level
  * security applies to all of it.
  */
 export async function openRequestScope(authorization: string | undefined, opts: RequestContextOptions): Promise<RequestScope> {
@@ -56,19 +52,17 @@ export async function openRequestScope(authorization: string | undefined, opts: 
     if (!released) client.release(err);
     released = true;
   };
-  const read = opts.readCost !== undefined;
-  let opened: { principal: Principal; budget?: Budget } | { failure: keyof typeof AUTH_MESSAGES };
+  const read = opts.readOnly === true;
+  let principal;
   try {
-    opened = read
-      ? await authenticateRead(client, bearer.token, opts.readCost!)
-      : await beginAuthenticated(client, bearer.token).then((p) => ('failure' in p ? p : { principal: p }));
+    principal = read ? await authenticateRead(client, bearer.token) : await beginAuthenticated(client, bearer.token);
   } catch (err) {
     release(err as Error);
     throw err;
   }
-  if ('failure' in opened) {
+  if ('failure' in principal) {
     release();
-    throw safeError(ErrorCode.UNAUTHENTICATED, AUTH_MESSAGES[opened.failure]);
+    throw safeError(ErrorCode.UNAUTHENTICATED, AUTH_MESSAGES[principal.failure]);
   }
   // A connection runs one statement at a time; DataLoader batches arrive together, so statements
   // queue here in order (pg's own queueing of concurrent calls is deprecated).
@@ -83,12 +77,11 @@ export async function openRequestScope(authorization: string | undefined, opts: 
       return result as Promise<any>;
     },
   };
-  const p = opened.principal;
+  const p = principal;
   const tenantId = () => (p.kind === 'consumer' ? p.tenantId : '00000000-0000-0000-0000-000000000000');
   const context: Context = { principal: p, db, loaders: createLoaders(db, tenantId), requestId: randomUUID(), services: opts.services };
   return {
     context,
-    prepaid: opened.budget,
     async finish(commit) {
       if (released) return;
       if (read) {

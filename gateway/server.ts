@@ -95,12 +95,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     const started = process.hrtime.bigint();
     try {
       const plan = planner.plan(req.method === 'GET' ? partsOfSearch(url.searchParams) : (body?.value as RequestParts | undefined));
-      const readCost = plan?.operation === 'query' && governance.chargesInDatabase ? plan.cost : undefined;
       const executed = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method, headers, search: url.search, body: body?.value },
         context: async () => {
-          scope = await openRequestScope(req.headers.authorization, { pool: opts.pools.request, services, onStatement: opts.onStatement, readCost });
-          if (plan) recordPlanned(scope.context, plan.analysis, scope.prepaid, plan.cost);
+          scope = await openRequestScope(req.headers.authorization,
+            { pool: opts.pools.request, services, onStatement: opts.onStatement, readOnly: plan?.operation === 'query' });
+          if (plan) recordPlanned(scope.context, plan.analysis);
           return scope.context;
         },
       });

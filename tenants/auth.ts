@@ -1,6 +1,5 @@
 import type pg from 'pg';
 import { hashToken } from './token-secret.js';
-import { budgetOf, type Budget } from './rate-limit.js';
 
 /** Who is calling: a tenant's consumer, or the platform root. */
 export type Principal =
@@ -71,34 +70,18 @@ export async function beginAuthenticated(client: pg.ClientBase, token: string): 
   return { failure: 'UNKNOWN' };
 }
 
-/** A read request's caller, and the budget after its cost was taken (absent when nothing was taken). */
-export interface ReadAuthentication {
-  principal: Principal;
-  budget?: Budget;
-}
-
 /**
- * Authenticates `token` for a read-only request (a query operation) and takes `cost` points from its
- * bucket, in one round trip and without a transaction: `cdp_open_read` (migrations/040) sets
- * app.tenant_id for the connection's session, so the request's statements run in autocommit under
- * row-level security. Only for connections of the gateway's request pool, each of whose checkouts
- * starts with this call (which clears the setting before anything else). Nothing is taken when the
- * cost exceeds the token's plan or the token is revoked (budget absent). The root token is checked
- * in a second round trip, as in beginAuthenticated; it has no tenant, and its budget is charged apart.
- * As there, the hash is hex (0-9a-f) and the cost an integer: the only values written as literals.
+ * Authenticates `token` for a read-only request (a query operation) in one round trip and without a
+ * transaction: `cdp_open_read` (migrations/040) sets app.tenant_id for the connection's session, so
+ * the request's statements run in autocommit under row-level security. Only for connections of the
+ * gateway's request pool, each of whose checkouts starts with this call (which clears the setting
+ * before anything else). The root token is checked in a second round trip, as in
+ * beginAuthenticated, and has no tenant. As there, the hex digest is the only literal.
  */
-export async function authenticateRead(client: pg.ClientBase, token: string, cost: number): Promise<ReadAuthentication | { failure: AuthFailure }> {
-  if (!Number.isSafeInteger(cost) || cost < 0) throw new Error('cost must be a non-negative integer');
+export async function authenticateRead(client: pg.ClientBase, token: string): Promise<Principal | { failure: AuthFailure }> {
   const hex = hashToken(token).toString('hex');
-  const r = await client.query<PrincipalRow & { allowed: boolean | null; remaining: number | null; at: Date | null }>(
-    `select * from cdp_open_read('\\x${hex}'::bytea, ${cost})`);
-  const row = r.rows[0];
-  if (row) {
-    if (row.status !== 'active') return { failure: 'REVOKED' };
-    const principal = consumerOf(row);
-    if (row.allowed === null || row.remaining === null || row.at === null) return { principal };
-    return { principal, budget: budgetOf(row.allowed, row.remaining, row.rate_per_minute, cost, row.at.getTime(), 'shared') };
-  }
+  const row = (await client.query<PrincipalRow>(`select * from cdp_open_read('\\x${hex}'::bytea)`)).rows[0];
+  if (row) return row.status === 'active' ? consumerOf(row) : { failure: 'REVOKED' };
   const root = await client.query(`select cdp_is_root_token('\\x${hex}'::bytea) as root`);
-  return root.rows[0]?.root ? { principal: { kind: 'root' } } : { failure: 'UNKNOWN' };
+  return root.rows[0]?.root ? { kind: 'root' } : { failure: 'UNKNOWN' };
 }

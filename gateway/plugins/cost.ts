@@ -2,7 +2,7 @@ import { getOperationAST, parse, type DocumentNode } from 'graphql';
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
 import type { Context } from '../../resolvers/context.js';
 import type { Principal } from '../../tenants/auth.js';
-import { setRequestBudget, tokenBucketKey, type Budget, type BucketStore, type RequestBudget } from '../../tenants/rate-limit.js';
+import { setRequestBudget, tokenBucketKey, type BucketStore, type RequestBudget } from '../../tenants/rate-limit.js';
 import { analyzeOperation, type Analysis } from './analyze.js';
 import { checkAnalysis, checkNul, checkSource, rateLimited, rewriteLimitErrors, tooComplex, type GovernanceLimits } from './limits.js';
 import { stateOf } from './state.js';
@@ -31,17 +31,11 @@ export async function charge(store: BucketStore, limits: GovernanceLimits, ctx: 
 }
 
 /**
- * Records what the request's opening round trip already did (gateway/request-plan.ts): the
- * operation's analysis and, for a read charged there, the budget after the charge. The plugin then
- * neither analyses nor charges the operation again.
+ * Records the operation's analysis the planner made before Apollo ran (gateway/request-plan.ts), so
+ * the plugin does not analyse the operation again.
  */
-export function recordPlanned(ctx: Context, analysis: Analysis, prepaid: Budget | undefined, cost: number): void {
-  const state = stateOf(ctx);
-  state.analysis = analysis;
-  if (!prepaid) return;
-  const budget = { ...prepaid, cost };
-  state.budget = budget;
-  setRequestBudget(ctx, budget);
+export function recordPlanned(ctx: Context, analysis: Analysis): void {
+  stateOf(ctx).analysis = analysis;
 }
 
 /** The bucket of a principal: one per token; the root token shares one fixed budget. */
@@ -97,8 +91,7 @@ export function costPlugin(store: BucketStore, limits: GovernanceLimits): Apollo
             throw tooComplex(`query cost ${cost} exceeds this token's budget of ${capacity} points per minute`,
               { cost, limit: capacity, reason: 'rate plan' });
           }
-          // a read is charged in the round trip that opened it (recordPlanned), for the same cost
-          const budget = state.budget?.cost === cost ? state.budget : await charge(store, limits, rc.contextValue, cost);
+          const budget = await charge(store, limits, rc.contextValue, cost);
           if (!budget.allowed) throw rateLimited(cost, budget.remaining, budget.retryAfter, budget.resetAt);
           state.executed = true;
         },

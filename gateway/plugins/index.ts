@@ -6,6 +6,7 @@ import type { Context } from '../../resolvers/context.js';
 import type { Principal } from '../../tenants/auth.js';
 import { FailoverBucketStore, MemoryBucketStore, PostgresBucketStore, type BucketStore } from '../../tenants/rate-limit.js';
 import { connectRedisStore } from '../../tenants/rate-limit-redis.js';
+import { LeasingBucketStore, type LeaseOptions } from '../../tenants/rate-lease.js';
 import { UsageRecorder } from '../../tenants/usage.js';
 import type { Pools } from '../../connectors/store/pool.js';
 import type { GatewayMetrics } from '../metrics.js';
@@ -28,6 +29,8 @@ export interface GovernanceOptions {
   redisUrl?: string;
   /** How often usage records and last-used times are written (default 5 s). */
   flushIntervalMs?: number;
+  /** Budget leases in front of the shared store (tenants/rate-lease.ts); `false`: one shared take per request. */
+  lease?: LeaseOptions | false;
 }
 
 /** The governance layer of one gateway process. */
@@ -35,11 +38,6 @@ export interface Governance {
   limits: GovernanceLimits;
   plugins: ApolloServerPlugin<Context>[];
   store: BucketStore;
-  /**
-   * Whether a read's cost may be taken in the round trip that authenticates it (cdp_open_read):
-   * only when the shared store is the request database's own bucket table.
-   */
-  chargesInDatabase: boolean;
   recorder: UsageRecorder;
   /**
    * Finishes an HTTP response: observes latency, and when Apollo answered outside the plugins
@@ -71,13 +69,15 @@ export async function createGovernance(opts: { pools: Pools; metrics: GatewayMet
   const redis = redisUrl && !opts.options?.sharedStore ? await connectRedisStore(redisUrl) : undefined;
   const shared = opts.options?.sharedStore ?? redis?.store ?? new PostgresBucketStore(pool);
   let lastLogged = 0;
-  const store = new FailoverBucketStore(shared, new MemoryBucketStore(), (err) => {
+  const failover = new FailoverBucketStore(shared, new MemoryBucketStore(), (err) => {
     storeFailures.inc();
     if (Date.now() - lastLogged > 10_000) {
       lastLogged = Date.now();
       log.error({ err }, 'rate-limit store failed; answering from the per-process insurance limiter');
     }
   });
+  const lease = opts.options?.lease;
+  const store = lease === false ? failover : new LeasingBucketStore(failover, lease);
   const recorder = new UsageRecorder({
     pool, flushIntervalMs: opts.options?.flushIntervalMs,
     onError: (err) => { usageFlushFailures.inc(); log.warn({ err }, 'usage flush failed'); },
@@ -88,7 +88,6 @@ export async function createGovernance(opts: { pools: Pools; metrics: GatewayMet
   return {
     limits,
     store,
-    chargesInDatabase: shared instanceof PostgresBucketStore,
     recorder,
     plugins: [costPlugin(store, limits), recordPlugin({ recorder, metrics, log, auditFailures })],
     async complete(ctx, response, startedNs) {

@@ -207,10 +207,10 @@ describe('row-level security is the second wall', () => {
       for (const [who, token] of steps) {
         const c = await pool.connect();
         try {
-          const opened = await authenticateRead(c, token, 1);
+          const opened = await authenticateRead(c, token);
           const now = await tenantNow(c);
           if (who === 'a' || who === 'b') {
-            expect('principal' in opened).toBe(true);
+            expect(opened).toMatchObject({ kind: 'consumer', tenantId: tenants[who].tenantId });
             expect(now).toEqual({ t: tenants[who].tenantId, members: 3 });
           } else {
             expect(opened).toHaveProperty('failure');
