@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { createGateway } from '../../gateway/server.js';
 import { createLogger } from '../../gateway/logger.js';
 import { createPools } from '../../connectors/store/pool.js';
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   const port = Number(portText);
   const data = JSON.parse(process.env.BENCH_DATA ?? '') as BenchData;
   let stop: () => Promise<void>;
+  if (kind === 'ours-2-processes') return clustered(data, port);
   if (kind === 'ours' || kind === 'ours-memory-limits') {
     const pools = createPools({ url: data.url, max: POOL_SIZE });
     // ours-memory-limits: the rate-limit buckets in process memory instead of Postgres (one statement
@@ -37,6 +39,42 @@ async function main(): Promise<void> {
   });
   process.on('SIGTERM', () => void stop().finally(() => process.exit(0)));
   console.log('ready');
+}
+
+/**
+ * ours-2-processes: the gateway in two processes sharing the port (node:cluster; keep-alive
+ * connections are spread over them), each with half the pool, so the database sees the same number
+ * of connections as every other server. CPU reported is the sum over the primary and both.
+ */
+async function clustered(data: BenchData, port: number): Promise<void> {
+  const WORKERS = 2;
+  if (cluster.isPrimary) {
+    const workers = Array.from({ length: WORKERS }, () => cluster.fork());
+    await Promise.all(workers.map((w) => new Promise((resolve) => w.once('listening', resolve))));
+    process.on('SIGUSR2', async () => {
+      const cpus = await Promise.all(workers.map((w) => new Promise<number>((resolve) => {
+        w.once('message', (m: { cpu: number }) => resolve(m.cpu));
+        w.send('cpu');
+      })));
+      const own = process.cpuUsage();
+      console.log(`cpu ${cpus.reduce((a, b) => a + b, (own.user + own.system) / 1e6)}`);
+    });
+    process.on('SIGTERM', () => {
+      for (const w of workers) w.kill('SIGTERM');
+      Promise.all(workers.map((w) => new Promise((r) => w.once('exit', r)))).then(() => process.exit(0));
+    });
+    console.log('ready');
+    return;
+  }
+  const pools = createPools({ url: data.url, max: POOL_SIZE / WORKERS });
+  const gateway = await createGateway({ pools, log: createLogger('silent'), development: false });
+  await gateway.listen(port, '127.0.0.1');
+  process.on('message', (m) => {
+    if (m !== 'cpu') return;
+    const cpu = process.cpuUsage();
+    process.send!({ cpu: (cpu.user + cpu.system) / 1e6 });
+  });
+  process.on('SIGTERM', () => void gateway.stop().then(() => pools.close()).finally(() => process.exit(0)));
 }
 
 main().catch((err) => {

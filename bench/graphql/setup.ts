@@ -18,7 +18,7 @@ export interface BenchData {
 export const BENCH_DB = 'cdp_bench_graphql';
 
 /** The servers compared. */
-export type ServerKind = 'ours' | 'ours-memory-limits' | 'postgraphile' | 'floor-tx' | 'floor';
+export type ServerKind = 'ours' | 'ours-2-processes' | 'ours-memory-limits' | 'postgraphile' | 'floor-tx' | 'floor';
 
 /** Database connections per server: the same for all three. */
 export const POOL_SIZE = 10;
