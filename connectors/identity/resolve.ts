@@ -117,27 +117,28 @@ function uniqueKeys(records: ResolveRecord[]): IdentityKey[] {
 /**
  * Stored identities among `keys`, with their members locked FOR KEY SHARE (lowest id first), so that
  * no concurrent merge can delete them before this transaction ends. The same statement counts the
- * keys' identities without locking: when a member was deleted by a merge that committed while we
+ * identities it found, unlocked: when a member was deleted by a merge that committed while we
  * waited for its lock, the locked join loses its rows (they are re-checked against the new row
- * versions) while the plain count (the statement's snapshot) keeps them; on a difference the
+ * versions) while the count (the statement's snapshot) keeps them; on a difference the
  * look-up runs again and sees the merge's result. A key found locked cannot move: moving it needs its
  * member FOR UPDATE.
  */
 async function lookupLocked(db: Queryable, tenantId: string, keys: IdentityKey[]): Promise<Map<string, KnownMember>> {
   const params = [tenantId, encodeRecords(keys.map((k) => [k.kind, k.value]))];
   for (let attempt = 0; attempt < 5; attempt++) {
+    // `found` is read once, for the lock and the count. `k` is materialised so that a join condition
+    // compares plain columns, which row-level security lets into an index scan of identities.
     const r = await db.query(
-      `with k as (select * from ${recordsFrom(2, [['kind', 'text'], ['value', 'text']], 'k')}),
-            locked as (select i.kind, i.value, m.member_id, m.registered_at
-                         from k
-                         join identities i on i.tenant_id = $1 and i.kind = k.kind and i.value = k.value
-                         join members m on m.tenant_id = $1 and m.member_id = i.member_id
+      `with k as materialized (select * from ${recordsFrom(2, [['kind', 'text'], ['value', 'text']], 'k')}),
+            found as (select k.kind, k.value, i.member_id from k join identities i on i.tenant_id = $1 and i.kind = k.kind and i.value = k.value),
+            locked as (select f.kind, f.value, m.member_id, m.registered_at
+                         from found f
+                         join members m on m.tenant_id = $1 and m.member_id = f.member_id
                         order by m.member_id
-                          for key share of m),
-            plain as (select count(*) as n from k join identities i on i.tenant_id = $1 and i.kind = k.kind and i.value = k.value)
+                          for key share of m)
        select true as locked, kind, value, member_id, registered_at, null::bigint as n from locked
        union all
-       select false, null, null, null, null, n from plain`,
+       select false, null, null, null, null, count(*) from found`,
       params,
     );
     const known = new Map<string, KnownMember>();

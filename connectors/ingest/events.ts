@@ -52,12 +52,15 @@ export async function writeEvents(db: Queryable, tenantId: string, rows: EventRo
       return [i, res.members[i], e.eventId, e.name, e.channel, e.occurredAt, e.properties];
     }));
     // One statement: the stored events with these ids (returned, to decide update or duplicate) and a
-    // plain INSERT of the others. A concurrent import of the same new event makes it fail with a
-    // unique violation, and the batch is re-run from its savepoint (withRetry), then finding it stored.
+    // plain INSERT of the others. The ids reach the (tenant_id, event_id) index as one array: a join,
+    // planned on statistics older than a growing tenant, hashed all of the tenant's events per batch.
+    // A concurrent import of the same new event makes the INSERT fail with a unique violation, and the
+    // batch is re-run from its savepoint (withRetry), then finding it stored.
     const found = await db.query(
-      `with r as (select * from ${recordsFrom(2, EVENT_COLS, 'r')}),
-            ex as (select r.k, e.member_id, e.name, e.channel, e.occurred_at, e.properties from r
-                     join events e on e.tenant_id = $1 and e.event_id = r.event_id),
+      `with r as materialized (select * from ${recordsFrom(2, EVENT_COLS, 'r')}),
+            ex as (select r.k, e.member_id, e.name, e.channel, e.occurred_at, e.properties
+                     from events e join r on r.event_id = e.event_id
+                    where e.tenant_id = $1 and e.event_id = any(array(select event_id from r))),
             ins as (insert into events (tenant_id, event_id, member_id, name, channel, occurred_at, properties)
                     select $1, event_id, member_id, name, channel, occurred_at, properties from r
                      where not exists (select 1 from ex where ex.k = r.k))
