@@ -58,8 +58,10 @@ function field(n: number, type: string): string {
 /**
  * SQL of a derived table `alias(columns...)` reading encodeRecords text from parameter `$param`,
  * e.g. `(select ... from string_to_table($2, chr(30)) l) as r`. timestamptz columns take Dates.
+ * With `ordinal`, a first column of that name holds each row's position (1, 2, ...).
  */
-export function recordsFrom(param: number, columns: readonly Column[], alias: string): string {
+export function recordsFrom(param: number, columns: readonly Column[], alias: string, ordinal?: string): string {
   const fields = columns.map(([name, type], i) => `${field(i + 1, type)} as ${name}`).join(', ');
+  if (ordinal) return `(select t.n::int as ${ordinal}, ${fields} from string_to_table($${param}::text, chr(30)) with ordinality as t(l, n)) as ${alias}`;
   return `(select ${fields} from string_to_table($${param}::text, chr(30)) as l) as ${alias}`;
 }
