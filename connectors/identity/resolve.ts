@@ -2,7 +2,7 @@ import { ClaimConflict, type Queryable } from '../ingest/db.js';
 import { encodeRecords, recordsFrom } from '../ingest/records.js';
 import { keyString, type IdentityKey } from './keys.js';
 import { mergeInto } from './merge.js';
-import { planResolution, type KnownMember } from './plan.js';
+import { planResolution, type KnownMember, type NodeId } from './plan.js';
 
 /** One record to resolve: its identities, and what a member it creates starts with. */
 export interface ResolveRecord {
@@ -39,8 +39,7 @@ export async function resolveIdentities(db: Queryable, tenantId: string, records
   const known = await lookupLocked(db, tenantId, uniqueKeys(records));
   const plan = planResolution(records, known);
 
-  const ids = new Map<string, string>();
-  for (const m of known.values()) ids.set(`m:${m.memberId}`, m.memberId);
+  const createdIds = new Map<NodeId, string>();
   const created = new Set<string>();
   if (plan.creates.length > 0) {
     const contact = new Map<string, { phone?: string; email?: string }>();
@@ -64,11 +63,15 @@ export async function resolveIdentities(db: Queryable, tenantId: string, records
       [tenantId, encodeRecords(seeds), await memberSequence(db)],
     );
     for (const row of r.rows) {
-      ids.set(plan.creates[row.i].node, row.id);
+      createdIds.set(plan.creates[row.i].node, row.id);
       created.add(row.id);
     }
   }
-  const memberOf = (node: string) => ids.get(plan.root(node))!;
+  // a stored member's node is `m:<id>`; a created one's id came back from the insert
+  const memberOf = (node: NodeId) => {
+    const root = plan.root(node);
+    return root.startsWith('m:') ? root.slice(2) : createdIds.get(root)!;
+  };
 
   if (plan.links.length > 0) {
     const links = plan.links
