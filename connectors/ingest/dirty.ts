@@ -10,9 +10,9 @@ const BIT = new Map(COLLECTIONS.map((c, i) => [c, 1 << i]));
 /** The text[] literal of each bit pattern, e.g. 0b1010 → `{items,orders}`. */
 const LITERAL = Array.from({ length: 1 << COLLECTIONS.length }, (_, bits) => `{${COLLECTIONS.filter((_, i) => bits & (1 << i)).join(',')}}`);
 
-/** The text[] literal of `collections`, for queueDirty's second argument. */
-export function collectionsLiteral(...collections: DirtyCollection[]): string {
-  return LITERAL[collections.reduce((bits, c) => bits | BIT.get(c)!, 0)];
+/** SQL of a constant text[] of `collections` (from the fixed set above), for queueDirty's second argument. */
+export function collectionsSql(...collections: DirtyCollection[]): string {
+  return `'${LITERAL[collections.reduce((bits, c) => bits | BIT.get(c)!, 0)]}'::text[]`;
 }
 
 /**

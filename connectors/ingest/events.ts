@@ -1,6 +1,6 @@
 import type { Queryable } from './db.js';
 import { encodeRecords, recordsFrom, type Column } from './records.js';
-import { collectionsLiteral, queueDirty, type DirtySet } from './dirty.js';
+import { collectionsSql, queueDirty, type DirtySet } from './dirty.js';
 import { holdRecords } from './held.js';
 import { lastOfEachKey, type WriteMode, type WriteResult } from './orders.js';
 import type { Outcome } from './result.js';
@@ -65,7 +65,7 @@ export async function writeEvents(db: Queryable, tenantId: string, rows: EventRo
             fresh as (select * from r where not exists (select 1 from ex where ex.k = r.k)),
             ins as (insert into events (tenant_id, event_id, member_id, name, channel, occurred_at, properties)
                     select $1, event_id, member_id, name, channel, occurred_at, properties from fresh),
-            dirty as (${queueDirty('select distinct member_id from fresh', `'${collectionsLiteral('events')}'`)})
+            dirty as (${queueDirty('select distinct member_id from fresh', collectionsSql('events'))})
        select * from ex`,
       [tenantId, payload(storeIdx)],
     );

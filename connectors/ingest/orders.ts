@@ -1,6 +1,6 @@
 import type { Queryable } from './db.js';
 import { encodeRecords, recordsFrom, type Column } from './records.js';
-import { collectionsLiteral, queueDirty, type DirtySet } from './dirty.js';
+import { collectionsSql, queueDirty, type DirtySet } from './dirty.js';
 import { holdRecords } from './held.js';
 import type { Outcome } from './result.js';
 import { orderDigest, type OrderRow } from './validate.js';
@@ -82,7 +82,7 @@ export async function writeOrders(db: Queryable, tenantId: string, rows: OrderRo
             it as (insert into order_items (tenant_id, order_id, line_no, member_id, sku, product_name, category, quantity, price)
                    select $1, fresh.order_id, x.line_no, x.member_id, x.sku, x.product_name, x.category, x.quantity, x.price
                      from ${recordsFrom(3, ITEM_COLS, 'x')} join fresh on fresh.k = x.k),
-            dirty as (${queueDirty('select distinct member_id from fresh', `'${collectionsLiteral('orders', 'items')}'`)})
+            dirty as (${queueDirty('select distinct member_id from fresh', collectionsSql('orders', 'items'))})
        select k, order_id, member_id, source_hash from ex`,
       [tenantId, payload(storeIdx), itemRecords(rows, storeIdx, res.members), await orderSequence(db)],
     );
