@@ -8,6 +8,8 @@
  * database `cdp_bench_ingest` on DATABASE_URL's server (or the embedded Postgres). Prints a table
  * and writes bench/results/ingest.json. Runs with NODE_ENV=production unless set (production-env.ts).
  * BENCH_ROUNDS (default 3): each path runs that many times, interleaved; the table shows medians. Sizes: BENCH_ORDERS (default 20000), BENCH_EVENTS (50000).
+ * Beside wall time, each path reports the CPU it cost per row, in Node and in the Postgres backends
+ * (cpu.ts; null when the server is not on this machine): on a shared machine they move far less.
  */
 
 import './production-env.js';
@@ -25,55 +27,36 @@ import { createPools, type Pools } from '../../connectors/store/pool.js';
 import { migrate } from '../../connectors/store/migrate.js';
 import { importCsvFile } from '../../connectors/csv/import-file.js';
 import { newTokenSecret } from '../../tenants/token-secret.js';
+import { SEGMENT_BATCH, importOrdersBodies, makeEvents, makeOrders, ordersCsv, segmentBodies, trackBodies, type BenchEvent, type BenchOrder } from './data.js';
+import { measureCpu } from './cpu.js';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 20_000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
-const GRAPHQL_BATCH = 5000;
-const SEGMENT_BATCH = 1000;
 const DB = 'cdp_bench_ingest';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
-interface Row { path: string; kind: 'orders' | 'events'; rows: number; seconds: number; rowsPerSecond: number; ofCopy: number | null; rounds: number[] }
+/** One round of one path: wall seconds, and CPU milliseconds in Node and in the backends (null: not measurable). */
+interface Measured { seconds: number; nodeCpuMs: number; backendCpuMs: number | null }
 
-let seed = 42;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
-
-function makeOrders(n: number) {
-  const people = Math.max(1, Math.floor(n / 2));
-  return Array.from({ length: n }, (_, i) => {
-    const created = new Date(Date.UTC(2025, 0, 1) + Math.floor(rand() * 300) * 86400_000 + Math.floor(rand() * 86400_000));
-    const p1 = Math.round(rand() * 20000) / 100;
-    const p2 = Math.round(rand() * 5000) / 100;
-    return {
-      channel: pick(['TMALL', 'JD', 'PDD', 'DOUYIN'] as const), channelOrderId: `BO-${i}`,
-      identities: [{ kind: 'PHONE', value: `13${String(100000000 + Math.floor(rand() * people)).slice(0, 9)}` }],
-      status: 'PAID', amount: Math.round((p1 + p2 * 2) * 100) / 100, discount: 0, createdAt: created.toISOString(),
-      paidAt: new Date(created.getTime() + 60_000).toISOString(),
-      items: [{ sku: `SKU-${i % 500}`, productName: '商品', category: pick(['fruit', 'dairy', 'electronics']), quantity: 1, price: p1 },
-        { sku: `SKU-${(i + 7) % 500}`, productName: '商品', category: pick(['fruit', 'dairy', 'electronics']), quantity: 2, price: p2 }],
-    };
-  });
+interface Row {
+  path: string; kind: 'orders' | 'events'; rows: number; seconds: number; rowsPerSecond: number; ofCopy: number | null; rounds: number[];
+  /** Medians over the rounds, microseconds of CPU per row. */
+  nodeCpuUsPerRow: number; backendCpuUsPerRow: number | null;
 }
 
-function makeEvents(n: number) {
-  const users = Math.max(1, Math.floor(n / 5));
-  return Array.from({ length: n }, (_, i) => ({
-    eventId: `BE-${i}`, name: pick(['login', 'view_product', 'add_to_cart', 'share']), channel: 'APP',
-    occurredAt: new Date(Date.UTC(2025, 0, 1) + Math.floor(rand() * 300 * 86400_000)).toISOString(),
-    identities: [{ kind: 'APP_USER_ID', value: `u-${Math.floor(rand() * users)}` }], properties: { sku: `SKU-${i % 500}` },
-  }));
-}
+let pools: Pools;
 
-const chunks = <T>(xs: T[], size: number) => Array.from({ length: Math.ceil(xs.length / size) }, (_, i) => xs.slice(i * size, (i + 1) * size));
-
-async function timed(fn: () => Promise<void>): Promise<number> {
+/** Wall and CPU time of `fn`. */
+async function timed(fn: () => Promise<void>): Promise<Measured> {
+  const cpu = await measureCpu(pools.admin, DB);
   const t = performance.now();
   await fn();
-  return (performance.now() - t) / 1000;
+  const seconds = (performance.now() - t) / 1000;
+  const { node, backend } = await cpu();
+  return { seconds, nodeCpuMs: node, backendCpuMs: backend };
 }
 
-async function tenant(pools: Pools, name: string): Promise<{ tenantId: string; token: string }> {
+async function tenant(name: string): Promise<{ tenantId: string; token: string }> {
   const secret = newTokenSecret();
   const c = await pools.admin.connect();
   try {
@@ -95,7 +78,7 @@ interface PreparedCopy { table: string; columns: string; text: string }
 
 const prepare = (table: string, columns: string, rows: unknown[][]): PreparedCopy => ({ table, columns, text: copyText(rows) });
 
-async function copyAll(pools: Pools, copies: PreparedCopy[]): Promise<void> {
+async function copyAll(copies: PreparedCopy[]): Promise<void> {
   const c = await pools.admin.connect();
   try {
     for (const { table, columns, text } of copies) {
@@ -107,7 +90,7 @@ async function copyAll(pools: Pools, copies: PreparedCopy[]): Promise<void> {
 }
 
 /** Member and identity rows for `keys` (a phone or app user id per row), ids allocated in advance. */
-async function memberCopies(pools: Pools, tenantId: string, kind: 'PHONE' | 'APP_USER_ID', keys: string[]): Promise<{ memberOf: Map<string, string>; copies: PreparedCopy[] }> {
+async function memberCopies(tenantId: string, kind: 'PHONE' | 'APP_USER_ID', keys: string[]): Promise<{ memberOf: Map<string, string>; copies: PreparedCopy[] }> {
   const distinct = [...new Set(keys)];
   const ids = (await pools.admin.query(`select nextval(pg_get_serial_sequence('members', 'member_id')) as id from generate_series(1, $1)`, [distinct.length])).rows.map((r) => r.id as string);
   return {
@@ -120,9 +103,9 @@ async function memberCopies(pools: Pools, tenantId: string, kind: 'PHONE' | 'APP
 }
 
 /** The COPY floor for orders: the members, identities, orders and items the import writes, copied. */
-async function copyOrders(pools: Pools, orders: ReturnType<typeof makeOrders>, round: number): Promise<number> {
-  const { tenantId } = await tenant(pools, `copy-orders-${round}`);
-  const { memberOf, copies } = await memberCopies(pools, tenantId, 'PHONE', orders.map((o) => o.identities[0].value));
+async function copyOrders(orders: BenchOrder[], round: number): Promise<Measured> {
+  const { tenantId } = await tenant(`copy-orders-${round}`);
+  const { memberOf, copies } = await memberCopies(tenantId, 'PHONE', orders.map((o) => o.identities[0].value));
   const orderIds = (await pools.admin.query(`select nextval(pg_get_serial_sequence('orders', 'order_id')) as id from generate_series(1, $1)`, [orders.length])).rows.map((r) => r.id);
   copies.push(
     prepare('orders', 'tenant_id, order_id, member_id, channel, channel_order_id, status, amount, discount, created_at, paid_at',
@@ -130,21 +113,17 @@ async function copyOrders(pools: Pools, orders: ReturnType<typeof makeOrders>, r
     prepare('order_items', 'tenant_id, order_id, line_no, member_id, sku, product_name, category, quantity, price',
       orders.flatMap((o, i) => o.items.map((it, n) => [tenantId, orderIds[i], n + 1, memberOf.get(o.identities[0].value), it.sku, it.productName, it.category, it.quantity, it.price]))),
   );
-  return timed(() => copyAll(pools, copies));
+  return timed(() => copyAll(copies));
 }
 
 /** The COPY floor for events: the members, identities and events the import writes, copied. */
-async function copyEvents(pools: Pools, events: ReturnType<typeof makeEvents>, round: number): Promise<number> {
-  const { tenantId } = await tenant(pools, `copy-events-${round}`);
-  const { memberOf, copies } = await memberCopies(pools, tenantId, 'APP_USER_ID', events.map((e) => e.identities[0].value));
+async function copyEvents(events: BenchEvent[], round: number): Promise<Measured> {
+  const { tenantId } = await tenant(`copy-events-${round}`);
+  const { memberOf, copies } = await memberCopies(tenantId, 'APP_USER_ID', events.map((e) => e.identities[0].value));
   copies.push(prepare('events', 'tenant_id, event_id, member_id, name, channel, occurred_at, properties',
     events.map((e) => [tenantId, e.eventId, memberOf.get(e.identities[0].value), e.name, 'app', e.occurredAt, JSON.stringify(e.properties)])));
-  return timed(() => copyAll(pools, copies));
+  return timed(() => copyAll(copies));
 }
-
-/** Request bodies of a GraphQL import, one per batch, serialised before the clock starts. */
-const graphqlBodies = <T>(rows: T[], query: string, name: string) =>
-  chunks(rows, GRAPHQL_BATCH).map((batch) => JSON.stringify({ query, variables: { [name]: batch } }));
 
 async function graphql(url: string, token: string, body: string): Promise<void> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
@@ -164,7 +143,7 @@ async function main(): Promise<void> {
   await root.connect();
   await root.query(`drop database if exists ${DB} with (force)`);
   await root.query(`create database ${DB}`);
-  const pools = createPools({ url: Object.assign(new URL(server), { pathname: `/${DB}` }).toString(), max: 10 });
+  pools = createPools({ url: Object.assign(new URL(server), { pathname: `/${DB}` }).toString(), max: 10 });
   const dir = await mkdtemp(path.join(tmpdir(), 'cdp-bench-ingest-'));
   const gateway = await createGateway({ pools, log: createLogger('silent'), development: false });
   try {
@@ -174,44 +153,40 @@ async function main(): Promise<void> {
     const orders = makeOrders(ORDERS);
     const events = makeEvents(EVENTS);
     const csvFile = path.join(dir, 'orders.csv');
-    await writeFile(csvFile, ['channel,channel_order_id,phone,status,amount,discount,created_at,paid_at,items',
-      ...orders.map((o) => [o.channel, o.channelOrderId, o.identities[0].value, 'paid', o.amount, o.discount, o.createdAt, o.paidAt,
-        `"${JSON.stringify(o.items).replace(/"/g, '""')}"`].join(','))].join('\n'));
-    const orderBodies = graphqlBodies(orders, 'mutation ($o: [OrderInput!]!) { importOrders(orders: $o) { accepted rejected { index message } } }', 'o');
-    const eventBodies = graphqlBodies(events, 'mutation ($e: [EventInput!]!) { track(events: $e) { accepted rejected { index message } } }', 'e');
-    const segmentBodies = chunks(events, SEGMENT_BATCH).map((batch) => JSON.stringify({ batch: batch.map((e) => ({
-      type: 'track', messageId: e.eventId, userId: e.identities[0].value, event: e.name, properties: e.properties, timestamp: e.occurredAt,
-      context: { channel: 'app' } })) }));
+    await writeFile(csvFile, ordersCsv(orders));
+    const orderBodies = importOrdersBodies(orders);
+    const eventBodies = trackBodies(events);
+    const batchBodies = segmentBodies(events);
 
     // Each path runs ROUNDS times, interleaved with the others and each time into a fresh tenant, so
     // that load from other processes on the machine falls on all paths alike; the median counts.
-    const paths: Array<{ path: string; kind: Row['kind']; rows: number; run: (round: number) => Promise<number> }> = [
-      { path: 'COPY (floor)', kind: 'orders', rows: ORDERS, run: (round) => copyOrders(pools, orders, round) },
+    const paths: Array<{ path: string; kind: Row['kind']; rows: number; run: (round: number) => Promise<Measured> }> = [
+      { path: 'COPY (floor)', kind: 'orders', rows: ORDERS, run: (round) => copyOrders(orders, round) },
       { path: 'GraphQL importOrders', kind: 'orders', rows: ORDERS, run: async (round) => {
-        const t = await tenant(pools, `graphql-orders-${round}`);
+        const t = await tenant(`graphql-orders-${round}`);
         return timed(async () => {
           for (const body of orderBodies) await graphql(`${base}/graphql`, t.token, body);
         });
       } },
       { path: 'CSV import (2,000/batch)', kind: 'orders', rows: ORDERS, run: async (round) => {
-        const t = await tenant(pools, `csv-orders-${round}`);
+        const t = await tenant(`csv-orders-${round}`);
         return timed(async () => {
           const s = await importCsvFile({ kind: 'orders', file: csvFile, tenantId: t.tenantId, pool: pools.app });
           if (s.accepted !== ORDERS) throw new Error(`CSV import accepted ${s.accepted} of ${ORDERS}`);
         });
       } },
-      { path: 'COPY (floor)', kind: 'events', rows: EVENTS, run: (round) => copyEvents(pools, events, round) },
+      { path: 'COPY (floor)', kind: 'events', rows: EVENTS, run: (round) => copyEvents(events, round) },
       { path: 'GraphQL track', kind: 'events', rows: EVENTS, run: async (round) => {
-        const t = await tenant(pools, `graphql-events-${round}`);
+        const t = await tenant(`graphql-events-${round}`);
         return timed(async () => {
           for (const body of eventBodies) await graphql(`${base}/graphql`, t.token, body);
         });
       } },
       { path: `POST /v1/batch (${SEGMENT_BATCH}/request)`, kind: 'events', rows: EVENTS, run: async (round) => {
-        const t = await tenant(pools, `segment-events-${round}`);
+        const t = await tenant(`segment-events-${round}`);
         const auth = `Basic ${Buffer.from(`${t.token}:`).toString('base64')}`;
         return timed(async () => {
-          for (const body of segmentBodies) {
+          for (const body of batchBodies) {
             const res = await fetch(`${base}/v1/batch`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: auth }, body });
             const answer = (await res.json()) as { accepted?: number };
             if (res.status !== 200 || answer.accepted !== SEGMENT_BATCH) throw new Error(`collect failed: ${res.status} ${JSON.stringify(answer).slice(0, 300)}`);
@@ -220,29 +195,36 @@ async function main(): Promise<void> {
       } },
     ];
     console.log(`orders: ${ORDERS} (2 items each), events: ${EVENTS}; ${ROUNDS} rounds; database ${DB}`);
-    const times = paths.map(() => [] as number[]);
+    const measured = paths.map(() => [] as Measured[]);
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [i, p] of paths.entries()) times[i].push(await p.run(round));
+      for (const [i, p] of paths.entries()) measured[i].push(await p.run(round));
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const results: Row[] = paths.map((p, i) => {
-      const seconds = median(times[i]);
-      return { path: p.path, kind: p.kind, rows: p.rows, seconds, rowsPerSecond: Math.round(p.rows / seconds), ofCopy: null, rounds: times[i] };
+      const seconds = median(measured[i].map((m) => m.seconds));
+      const backend = measured[i].every((m) => m.backendCpuMs !== null) ? median(measured[i].map((m) => m.backendCpuMs!)) : null;
+      return {
+        path: p.path, kind: p.kind, rows: p.rows, seconds, rowsPerSecond: Math.round(p.rows / seconds), ofCopy: null,
+        rounds: measured[i].map((m) => m.seconds),
+        nodeCpuUsPerRow: Math.round((median(measured[i].map((m) => m.nodeCpuMs)) * 10_000) / p.rows) / 10,
+        backendCpuUsPerRow: backend === null ? null : Math.round((backend * 10_000) / p.rows) / 10,
+      };
     });
 
     for (const r of results) {
       const floor = results.find((f) => f.kind === r.kind && f.path === 'COPY (floor)')!;
       r.ofCopy = Math.round((r.rowsPerSecond / floor.rowsPerSecond) * 100);
     }
-    console.log(`\nmedian of ${ROUNDS} rounds; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
-    console.log(`${'kind'.padEnd(7)} ${'path'.padEnd(28)} ${'rows'.padStart(8)} ${'seconds'.padStart(8)} ${'rows/s'.padStart(9)} ${'% of COPY'.padStart(10)}`);
+    console.log(`\nmedian of ${ROUNDS} rounds; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs; CPU in microseconds per row`);
+    console.log(`${'kind'.padEnd(7)} ${'path'.padEnd(28)} ${'rows'.padStart(8)} ${'seconds'.padStart(8)} ${'rows/s'.padStart(9)} ${'% of COPY'.padStart(10)} ${'Node CPU'.padStart(9)} ${'PG CPU'.padStart(7)}`);
     for (const r of results) {
-      console.log(`${r.kind.padEnd(7)} ${r.path.padEnd(28)} ${String(r.rows).padStart(8)} ${r.seconds.toFixed(2).padStart(8)} ${String(r.rowsPerSecond).padStart(9)} ${`${r.ofCopy}%`.padStart(10)}`);
+      console.log(`${r.kind.padEnd(7)} ${r.path.padEnd(28)} ${String(r.rows).padStart(8)} ${r.seconds.toFixed(2).padStart(8)} ${String(r.rowsPerSecond).padStart(9)} ${`${r.ofCopy}%`.padStart(10)} ${r.nodeCpuUsPerRow.toFixed(1).padStart(9)} ${(r.backendCpuUsPerRow?.toFixed(1) ?? '-').padStart(7)}`);
     }
     await mkdir('bench/results', { recursive: true });
     await writeFile('bench/results/ingest.json', `${JSON.stringify({
       date: new Date().toISOString(), cpus: cpus().length, loadAverage: loadavg(), orders: ORDERS, events: EVENTS, itemsPerOrder: 2, rounds: ROUNDS,
       seconds: 'median of the rounds',
+      cpu: 'nodeCpuUsPerRow: this process (gateway, CSV importer and the HTTP client) per row; backendCpuUsPerRow: every Postgres backend of the database, per row; medians of the rounds',
       note: 'COPY floor: the members, identities, orders, items and events the imports store, copied with ids allocated in advance; the other paths validate, resolve identities (creating those members), upsert idempotently and queue dirty members',
       results,
     }, null, 2)}\n`);

@@ -52,9 +52,11 @@ export function isUsablePhone(raw: unknown): raw is string {
   }
 }
 
+const KINDS: ReadonlySet<string> = new Set(IDENTITY_KINDS);
+
 /** Checks and normalises one identity: kind known, value non-empty, phones and e-mails canonical. */
 export function identityKey(kind: unknown, value: unknown, path: string): IdentityKey {
-  if (typeof kind !== 'string' || !(IDENTITY_KINDS as readonly string[]).includes(kind)) {
+  if (typeof kind !== 'string' || !KINDS.has(kind)) {
     fail(`${path}.kind`, `must be one of ${IDENTITY_KINDS.join(', ')}`);
   }
   return { kind: kind as IdentityKind, value: identityValue(kind as IdentityKind, value, `${path}.value`) };
@@ -75,14 +77,19 @@ export function identityValue(kind: IdentityKind, value: unknown, path: string):
 /** The identities of a record, checked, de-duplicated, in input order. */
 export function identityList(v: unknown, path: string): IdentityKey[] {
   if (v !== undefined && v !== null && !Array.isArray(v)) fail(path, 'must be a list of { kind, value }');
+  const items = (v as unknown[]) ?? [];
+  const at = (i: number) => {
+    const o = (items[i] ?? {}) as Record<string, unknown>;
+    return identityKey(o.kind, o.value, `${path}[${i}]`);
+  };
+  if (items.length === 1) return [at(0)]; // the common record: nothing to de-duplicate
   const out: IdentityKey[] = [];
   const seen = new Set<string>();
-  ((v as unknown[]) ?? []).forEach((item, i) => {
-    const o = (item ?? {}) as Record<string, unknown>;
-    const key = identityKey(o.kind, o.value, `${path}[${i}]`);
+  for (let i = 0; i < items.length; i++) {
+    const key = at(i);
     const s = keyString(key);
     if (!seen.has(s)) out.push(key);
     seen.add(s);
-  });
+  }
   return out;
 }

@@ -66,7 +66,26 @@ export function planResolution(records: ReadonlyArray<{ keys: IdentityKey[] }>, 
 
   const plan: Omit<ResolutionPlan, 'root'> = { targets: [], changed: [], creates: [], merges: [], links: [] };
   let created = 0;
+  const create = (r: number): NodeId => {
+    const node = `p:${created}`;
+    age.set(node, [1, created++, 0]);
+    plan.creates.push({ node, record: r });
+    return node;
+  };
   records.forEach((rec, r) => {
+    if (rec.keys.length === 1) {
+      // the common record, one identity: its member, else a new one (strong) or none (weak); no merge
+      const key = rec.keys[0];
+      const stored = owner.get(keyString(key));
+      const target = stored !== undefined ? root(stored) : isStrong(key) ? create(r) : null;
+      if (stored === undefined && target !== null) {
+        owner.set(keyString(key), target);
+        plan.links.push({ key, node: target, record: r });
+      }
+      plan.targets.push(target);
+      plan.changed.push(stored === undefined && target !== null);
+      return;
+    }
     const strong = new Set<NodeId>();
     const weak = new Set<NodeId>();
     const unknown: IdentityKey[] = [];
@@ -89,9 +108,7 @@ export function planResolution(records: ReadonlyArray<{ keys: IdentityKey[] }>, 
     } else if (weak.size > 0) {
       target = oldest(weak);
     } else if (unknown.some(isStrong)) {
-      target = `p:${created}`;
-      age.set(target, [1, created++, 0]);
-      plan.creates.push({ node: target, record: r });
+      target = create(r);
       changed = true;
     } else {
       target = null;

@@ -1,6 +1,6 @@
 import type { Queryable } from './db.js';
 import { encodeRecords, recordsFrom, type Column } from './records.js';
-import type { DirtySet } from './dirty.js';
+import { collectionsSql, queueDirty, type DirtySet } from './dirty.js';
 import { holdRecords } from './held.js';
 import { lastOfEachKey, type WriteMode, type WriteResult } from './orders.js';
 import type { Outcome } from './result.js';
@@ -23,9 +23,10 @@ function canonical(v: unknown): string {
 
 /**
  * Stores valid events set-based: identity resolution, held records for anonymous events (only weak
- * identities, none known), a look-up of the stored events with these eventIds, then one INSERT of
- * the new events and one UPDATE of the changed ones; an identical event (same name, channel, time,
- * properties and member) is left untouched ('duplicate').
+ * identities, none known), then one statement that looks up the stored events with these eventIds,
+ * inserts the new ones and queues their members as dirty, and one UPDATE of the changed ones (their
+ * members noted in `dirty`); an identical event (same name, channel, time, properties and member)
+ * is left untouched ('duplicate').
  * Runs inside the caller's savepoint; throws on database errors.
  */
 export async function writeEvents(db: Queryable, tenantId: string, rows: EventRow[], mode: WriteMode, dirty: DirtySet): Promise<WriteResult> {
@@ -52,26 +53,28 @@ export async function writeEvents(db: Queryable, tenantId: string, rows: EventRo
       return [i, res.members[i], e.eventId, e.name, e.channel, e.occurredAt, e.properties];
     }));
     // One statement: the stored events with these ids (returned, to decide update or duplicate) and a
-    // plain INSERT of the others. A concurrent import of the same new event makes it fail with a
-    // unique violation, and the batch is re-run from its savepoint (withRetry), then finding it stored.
+    // plain INSERT of the others. The ids reach the (tenant_id, event_id) index as one array: a join,
+    // planned on statistics older than a growing tenant, hashed all of the tenant's events per batch.
+    // A concurrent import of the same new event makes the INSERT fail with a unique violation, and the
+    // batch is re-run from its savepoint (withRetry), then finding it stored.
     const found = await db.query(
-      `with r as (select * from ${recordsFrom(2, EVENT_COLS, 'r')}),
-            ex as (select r.k, e.member_id, e.name, e.channel, e.occurred_at, e.properties from r
-                     join events e on e.tenant_id = $1 and e.event_id = r.event_id),
+      `with r as materialized (select * from ${recordsFrom(2, EVENT_COLS, 'r')}),
+            ex as (select r.k, e.member_id, e.name, e.channel, e.occurred_at, e.properties
+                     from events e join r on r.event_id = e.event_id
+                    where e.tenant_id = $1 and e.event_id = any(array(select event_id from r))),
+            fresh as (select * from r where not exists (select 1 from ex where ex.k = r.k)),
             ins as (insert into events (tenant_id, event_id, member_id, name, channel, occurred_at, properties)
-                    select $1, event_id, member_id, name, channel, occurred_at, properties from r
-                     where not exists (select 1 from ex where ex.k = r.k))
+                    select $1, event_id, member_id, name, channel, occurred_at, properties from fresh),
+            dirty as (${queueDirty('select distinct member_id from fresh', collectionsSql('events'))})
        select * from ex`,
       [tenantId, payload(storeIdx)],
     );
     const stored = new Map<number, any>(found.rows.map((r) => [r.k, r]));
-    const fresh: number[] = [];
     const changed: number[] = [];
     for (const i of storeIdx) {
       const old = stored.get(i);
       const e = rows[i];
-      if (!old) fresh.push(i);
-      else if (mode === 'import' && !(old.member_id === res.members[i] && same(e, { ...e, name: old.name, channel: old.channel,
+      if (old && mode === 'import' && !(old.member_id === res.members[i] && same(e, { ...e, name: old.name, channel: old.channel,
         occurredAt: old.occurred_at, properties: old.properties }))) changed.push(i);
       outcomes[i] = !old || changed.at(-1) === i ? 'accepted' : 'duplicate';
     }
@@ -84,9 +87,9 @@ export async function writeEvents(db: Queryable, tenantId: string, rows: EventRo
       for (const i of changed) {
         const old = stored.get(i);
         if (old.member_id !== res.members[i]) dirty.add(old.member_id, 'events');
+        dirty.add(res.members[i], 'events');
       }
     }
-    for (const i of [...fresh, ...changed]) dirty.add(res.members[i], 'events');
   }
   return { outcomes, members: rows.map((_, i) => (isLast[i] ? res.members[i] : null)), linked: res.linked };
 }

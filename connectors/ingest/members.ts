@@ -58,8 +58,7 @@ export async function writeMembers(db: Queryable, tenantId: string, rows: Member
       if (key === 'attributes') {
         if (m.attributes) c.attributes = { ...(c.attributes as object), ...m.attributes };
       } else if (m.fields[key] !== undefined) {
-        const v = m.fields[key];
-        c[col] = v instanceof Date ? v.toISOString() : v;
+        c[col] = m.fields[key];
       }
     }
     combined.set(id, c);

@@ -1,6 +1,6 @@
 import type { Queryable } from './db.js';
 import { encodeRecords, recordsFrom, type Column } from './records.js';
-import type { DirtySet } from './dirty.js';
+import { collectionsSql, queueDirty, type DirtySet } from './dirty.js';
 import { holdRecords } from './held.js';
 import type { Outcome } from './result.js';
 import { orderDigest, type OrderRow } from './validate.js';
@@ -34,10 +34,11 @@ const orderKey = (o: OrderRow) => `${o.channel}:${o.channelOrderId}`;
 /**
  * Stores valid orders set-based (a few statements for the whole batch, whatever its size): identity
  * resolution, held records for orders without a member, then one statement that returns what is
- * stored under each (channel, channelOrderId) and inserts the orders that are not, with their items;
- * then one UPDATE of the changed orders (another content digest or member) and a replacement of their
- * items. Identical orders are left untouched ('duplicate'). A row repeated later in the batch counts
- * as duplicate when identical to the later one and as accepted otherwise; the later one is stored.
+ * stored under each (channel, channelOrderId) and inserts the orders that are not, with their items,
+ * queueing their members as dirty; then one UPDATE of the changed orders (another content digest or
+ * member) and a replacement of their items (their members noted in `dirty`). Identical orders are
+ * left untouched ('duplicate'). A row repeated later in the batch counts as duplicate when identical
+ * to the later one and as accepted otherwise; the later one is stored.
  * Runs inside the caller's savepoint; throws on database errors.
  */
 export async function writeOrders(db: Queryable, tenantId: string, rows: OrderRow[], mode: WriteMode, dirty: DirtySet): Promise<WriteResult> {
@@ -80,7 +81,8 @@ export async function writeOrders(db: Queryable, tenantId: string, rows: OrderRo
                       from fresh order by channel, channel_order_id),
             it as (insert into order_items (tenant_id, order_id, line_no, member_id, sku, product_name, category, quantity, price)
                    select $1, fresh.order_id, x.line_no, x.member_id, x.sku, x.product_name, x.category, x.quantity, x.price
-                     from ${recordsFrom(3, ITEM_COLS, 'x')} join fresh on fresh.k = x.k)
+                     from ${recordsFrom(3, ITEM_COLS, 'x')} join fresh on fresh.k = x.k),
+            dirty as (${queueDirty('select distinct member_id from fresh', collectionsSql('orders', 'items'))})
        select k, order_id, member_id, source_hash from ex`,
       [tenantId, payload(storeIdx), itemRecords(rows, storeIdx, res.members), await orderSequence(db)],
     );
@@ -90,7 +92,6 @@ export async function writeOrders(db: Queryable, tenantId: string, rows: OrderRo
       const old = stored.get(i);
       if (old && mode === 'import' && (old.source_hash !== digests[i] || old.member_id !== res.members[i])) changed.push(i);
       outcomes[i] = !old || changed.at(-1) === i ? 'accepted' : 'duplicate';
-      if (!old) dirty.add(res.members[i], 'orders', 'items');
     }
     if (changed.length > 0) {
       await db.query(

@@ -47,9 +47,14 @@ export function importMembers(db: Queryable, tenantId: string, inputs: readonly 
   return importRows(db, tenantId, inputs, validateMember, writeMembers, opts.pathOf ?? ((i) => `members[${i}]`), opts.indexOf);
 }
 
-/** Imports rows a caller has already checked (channel adapters), with their indexes. */
+/** Imports orders a caller has already checked (channel adapters, CSV), with their indexes. */
 export async function importValidOrders(db: Queryable, tenantId: string, rows: Array<Checked<OrderRow>>, result: ImportResult): Promise<void> {
   await store(db, tenantId, rows, writeOrders, result);
+}
+
+/** Imports member records a caller has already checked (CSV), with their indexes. */
+export async function importValidMembers(db: Queryable, tenantId: string, rows: Array<Checked<MemberRecord>>, result: ImportResult): Promise<void> {
+  await store(db, tenantId, rows, writeMembers, result);
 }
 
 async function importRows<T>(db: Queryable, tenantId: string, inputs: readonly unknown[], validate: (input: unknown, path: string) => T,

@@ -201,9 +201,19 @@ export function validateMember(input: unknown, path: string): MemberRecord {
   };
 }
 
-/** Digest of what an order stores apart from its member: equal digests mean a duplicate import. */
+/**
+ * Digest of what an order stores apart from its member: equal digests mean a duplicate import.
+ * It is stored (orders.source_hash), so its input stays byte for byte
+ * `JSON.stringify([status, amount, discount, createdAt ISO, paidAt ISO | null, storeId, [[sku,
+ * productName, category, quantity, price], ...]])`, written out here because JSON.stringify of the
+ * nested arrays cost more than the hash. status, money and ISO times need no JSON escaping.
+ */
 export function orderDigest(o: OrderRow): string {
-  const content = [o.status, o.amount, o.discount, o.createdAt.toISOString(), o.paidAt?.toISOString() ?? null, o.storeId,
-    o.items.map((i) => [i.sku, i.productName, i.category, i.quantity, i.price])];
-  return hash('sha1', JSON.stringify(content), 'base64');
+  let items = '';
+  for (const i of o.items) {
+    items += `${items === '' ? '' : ','}[${JSON.stringify(i.sku)},${JSON.stringify(i.productName)},${JSON.stringify(i.category)},${i.quantity},"${i.price}"]`;
+  }
+  const paid = o.paidAt === null ? 'null' : `"${o.paidAt.toISOString()}"`;
+  const store = o.storeId === null ? 'null' : JSON.stringify(o.storeId);
+  return hash('sha1', `["${o.status}","${o.amount}","${o.discount}","${o.createdAt.toISOString()}",${paid},${store},[${items}]]`, 'base64');
 }
