@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { prepareBenchDatabase, POOL_SIZE, type BenchData, type ServerKind } from './setup.js';
 import { POSTGRAPHILE_QUERY } from './postgraphile.js';
+import { MEMBER_QUERY } from './member-query.js';
 
 /**
  * `npx tsx bench/graphql/run.ts [--duration 10] [--rounds 3] [--connections 16] [--reseed]`
@@ -19,12 +20,6 @@ import { POSTGRAPHILE_QUERY } from './postgraphile.js';
  * reported). Prints a table and writes bench/results/graphql.json. Not a test: numbers depend on
  * the machine (and here on what else its 2 cores are doing).
  */
-
-const MEMBER_QUERY = `query MemberPage($id: ID!) { member(id: $id) {
-  id name gender birthday phone email province city registeredAt registeredChannel level points
-  orders(first: 10) { nodes { id channel channelOrderId status amount discount createdAt paidAt storeId
-    items { sku productName category quantity price } } }
-  tags { name value } } }`;
 
 const PG_SERVER = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const arg = (name: string, fallback: number) => {
