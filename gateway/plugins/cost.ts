@@ -35,7 +35,9 @@ export async function charge(store: BucketStore, limits: GovernanceLimits, ctx: 
  * the plugin does not analyse the operation again.
  */
 export function recordPlanned(ctx: Context, analysis: Analysis): void {
-  stateOf(ctx).analysis = analysis;
+  const state = stateOf(ctx);
+  state.analysis = analysis;
+  state.planned = true;
 }
 
 /** The bucket of a principal: one per token; the root token shares one fixed budget. */
@@ -83,7 +85,7 @@ export function costPlugin(store: BucketStore, limits: GovernanceLimits): Apollo
           const op = rc.operation!;
           state.operation = op.operation;
           const analysis = (state.analysis ??= analyzeOperation(rc.schema, rc.document, op, rc.request.variables, limits));
-          const err = checkAnalysis(analysis, limits) ?? checkNul(rc.document, rc.request.variables);
+          const err = state.planned ? null : checkAnalysis(analysis, limits) ?? checkNul(rc.document, rc.request.variables);
           if (err) throw err;
           const { capacity } = bucketOf(rc.contextValue.principal, limits);
           const cost = Math.max(1, analysis.cost);

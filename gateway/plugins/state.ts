@@ -7,6 +7,8 @@ import { requestKey } from '../../tenants/request-key.js';
 /** What the governance plugins learn about one request, keyed by its context object. */
 export interface RequestState {
   analysis?: Analysis;
+  /** The planner already checked the limits and NUL characters (gateway/request-plan.ts). */
+  planned?: boolean;
   /** The budget after this request's charge (or the refusal). */
   budget?: RequestBudget;
   /** The operation passed every check and went on to execute. */
