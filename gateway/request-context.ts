@@ -21,7 +21,7 @@ export interface RequestContextOptions {
   pool: pg.Pool;
   services: Services;
   /** Called with the text of every statement the request runs (tests count them). */
-  onStatement?: (text: string) => void;
+  onStatement?: (text: string, values?: readonly unknown[]) => void;
   /**
    * A read-only request (a query operation the planner vouched for): opened without a transaction,
    * authenticated and given its tenant in one round trip; its statements run in autocommit (each
@@ -69,7 +69,7 @@ export async function openRequestScope(authorization: string | undefined, opts: 
   let queue: Promise<unknown> = Promise.resolve();
   const db: RequestDb = {
     query: (text, values) => {
-      opts.onStatement?.(text);
+      opts.onStatement?.(text, values);
       const name = preparedName(text); // hot read statements: parsed and planned once per connection
       const run = () => (name ? client.query({ name, text, values: values as unknown[] }) : client.query(text, values as unknown[]));
       const result = queue.then(run, run);

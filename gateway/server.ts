@@ -24,7 +24,7 @@ export interface GatewayOptions {
   log: Logger;
   development: boolean;
   /** Test hook: the text of every SQL statement a GraphQL request runs. */
-  onStatement?: (text: string) => void;
+  onStatement?: (text: string, values?: readonly unknown[]) => void;
   /** Cost and rate limits, stores, usage flush interval (gateway/plugins). */
   governance?: GovernanceOptions;
 }

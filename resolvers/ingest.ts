@@ -4,6 +4,7 @@ import { parseId } from './ids.js';
 import { ChannelEnum, GenderEnum, IdentityKindEnum, OrderStatusEnum } from './enums.js';
 import { MemberRef, loadMember } from './member.js';
 import type { Context } from './context.js';
+import { survivorOf } from './rows.js';
 import { badInput, notFound, safeError, ErrorCode } from '../gateway/errors.js';
 import { MAX_ROWS, importEvents, importMembers, importOrders } from '../connectors/ingest/pipeline.js';
 import type { ImportRejection, ImportResult } from '../connectors/ingest/result.js';
@@ -107,7 +108,7 @@ async function currentMemberId(ctx: Context, id: string, argument: string): Prom
   const r = await ctx.db.query(
     `select m.member_id from members m
       where m.tenant_id = $1
-        and m.member_id = coalesce((select a.member_id from member_aliases a where a.tenant_id = $1 and a.alias_id = $2), $2)`,
+        and m.member_id = ${survivorOf('$1', '$2')}`,
     [tenantOf(ctx), id],
   );
   if (!r.rows[0]) throw safeError(ErrorCode.NOT_FOUND, `member ${id} (argument "${argument}") not found`, { argument });

@@ -2,7 +2,7 @@ import { Kind, getArgumentValues, isObjectType, type FieldNode, type GraphQLReso
 import { tenantOf } from './guards.js';
 import { decodeCursor, pageSize } from './connection.js';
 import { prepared } from './prepared.js';
-import { MEMBER_COLUMNS, cursorTime, type EventRow, type ItemRow, type MemberRow, type OrderRow, type TagValueRow } from './rows.js';
+import { MEMBER_COLUMNS, cursorTime, survivorOf, type EventRow, type ItemRow, type MemberRow, type OrderRow, type TagValueRow } from './rows.js';
 import { hasAnyScope, hasScope, type Scope } from '../tenants/scopes.js';
 import type { Context } from './context.js';
 
@@ -125,7 +125,7 @@ function pageSql(plan: PagePlan): string {
       .filter(Boolean).map((s) => `, ${s}`).join('');
     text = prepared(`select ${MEMBER_COLUMNS}${extra} from members m
     where m.tenant_id = $1
-      and m.member_id = coalesce((select a.member_id from member_aliases a where a.tenant_id = $1 and a.alias_id = $2), $2)`);
+      and m.member_id = ${survivorOf('$1', '$2')}`);
     pageSqls.set(shape, text);
   }
   return text;

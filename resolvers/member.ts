@@ -5,7 +5,7 @@ import { channelToEnum, GenderEnum, IdentityKindEnum, ChannelEnum } from './enum
 import { maskEmail, maskName, maskPhone } from '../tenants/pii.js';
 import type { IdentityRow } from './loaders.js';
 import type { Context } from './context.js';
-import { MEMBER_COLUMNS, type MemberRow } from './rows.js';
+import { MEMBER_COLUMNS, survivorOf, type MemberRow } from './rows.js';
 import { connectionType, encodeCursor } from './connection.js';
 import { loadMemberPage } from './member-page.js';
 
@@ -71,7 +71,7 @@ export async function loadMember(ctx: Context, id: string): Promise<MemberRow | 
   const r = await ctx.db.query<MemberRow>(
     `select ${MEMBER_COLUMNS} from members m
       where m.tenant_id = $1
-        and m.member_id = coalesce((select a.member_id from member_aliases a where a.tenant_id = $1 and a.alias_id = $2), $2)`,
+        and m.member_id = ${survivorOf('$1', '$2')}`,
     [tenantOf(ctx), id],
   );
   return r.rows[0] ?? null;
@@ -102,11 +102,11 @@ builder.queryField('memberByIdentity', (t) =>
     resolve: async (_root, args, ctx) => {
       requireScope(ctx, 'members:read');
       const r = await ctx.db.query<MemberRow>(
-        `select ${MEMBER_COLUMNS} from identities i
-           join members m on m.tenant_id = i.tenant_id
-            and m.member_id = coalesce((select a.member_id from member_aliases a
-                                         where a.tenant_id = i.tenant_id and a.alias_id = i.member_id), i.member_id)
-          where i.tenant_id = $1 and i.kind = $2 and i.value = $3`,
+        `select ${MEMBER_COLUMNS} from members m
+          where m.tenant_id = $1
+            and m.member_id = (select coalesce(a.member_id, i.member_id) from identities i
+                                 left join member_aliases a on a.tenant_id = i.tenant_id and a.alias_id = i.member_id
+                                where i.tenant_id = $1 and i.kind = $2 and i.value = $3)`,
         [tenantOf(ctx), args.kind, args.value],
       );
       return r.rows[0] ?? null;

@@ -4,7 +4,7 @@ import { parseId } from './ids.js';
 import { ChannelEnum, OrderStatusEnum, channelToEnum, channelFromEnum } from './enums.js';
 import { MemberRef } from './member.js';
 import { connectionType, decodeCursor, encodeCursor, pageArgs, pageSize, toConnection } from './connection.js';
-import { ORDER_COLUMNS, type ItemRow, type OrderRow } from './rows.js';
+import { ORDER_COLUMNS, survivorOf, type ItemRow, type OrderRow } from './rows.js';
 import { whenLoaded } from './loaders.js';
 
 /** Cursor kind of order connections: the key is (created_at, order_id), newest first. */
@@ -93,7 +93,7 @@ builder.queryFields((t) => ({
       const where = ['o.tenant_id = $1'];
       if (args.memberId != null) {
         values.push(parseId(args.memberId, 'memberId'));
-        where.push(`o.member_id = coalesce((select a.member_id from member_aliases a where a.tenant_id = $1 and a.alias_id = $${values.length}), $${values.length})`);
+        where.push(`o.member_id = ${survivorOf('$1', `$${values.length}`)}`);
       }
       if (args.channel != null) {
         values.push(channelFromEnum(args.channel));

@@ -39,6 +39,15 @@ export const MEMBER_COLUMNS = `m.member_id, m.name, m.gender, to_char(m.birthday
   m.id_card_sha256 is not null as has_id_card, extract(year from age(${TODAY}, m.birthday))::int as age,
   case when ${BIRTHDAY_IN('')} >= ${TODAY} then ${BIRTHDAY_IN('')} - ${TODAY} else ${BIRTHDAY_IN(' + 1')} - ${TODAY} end as days_until_birthday`;
 
+/**
+ * The member id `id` answers for now: itself, or the survivor of the merge that absorbed it, as a
+ * scalar sub-select. Postgres looks `member_id = (select coalesce(...))` up in an index, but not a
+ * bare `member_id = coalesce((select ...), id)`: under row-level security that is a filter over every
+ * row of the tenant (test/gateway/index-use.test.ts).
+ */
+export const survivorOf = (tenant: string, id: string) =>
+  `(select coalesce((select a.member_id from member_aliases a where a.tenant_id = ${tenant} and a.alias_id = ${id}), ${id}))`;
+
 /** A timestamp as exact UTC text with microseconds: keyset cursors must not lose precision to JS Dates. */
 export const cursorTime = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 

@@ -76,12 +76,13 @@ export async function beginAuthenticated(client: pg.ClientBase, token: string): 
  * the request's statements run in autocommit under row-level security. Only for connections of the
  * gateway's request pool, each of whose checkouts starts with this call (which clears the setting
  * before anything else). The root token is checked in a second round trip, as in
- * beginAuthenticated, and has no tenant. As there, the hex digest is the only literal.
+ * beginAuthenticated, and has no tenant. The digest is a bind value of a statement prepared once per
+ * connection.
  */
 export async function authenticateRead(client: pg.ClientBase, token: string): Promise<Principal | { failure: AuthFailure }> {
-  const hex = hashToken(token).toString('hex');
-  const row = (await client.query<PrincipalRow>(`select * from cdp_open_read('\\x${hex}'::bytea)`)).rows[0];
+  const digest = hashToken(token);
+  const row = (await client.query<PrincipalRow>({ name: 'cdp_open_read', text: 'select * from cdp_open_read($1)', values: [digest] })).rows[0];
   if (row) return row.status === 'active' ? consumerOf(row) : { failure: 'REVOKED' };
-  const root = await client.query(`select cdp_is_root_token('\\x${hex}'::bytea) as root`);
+  const root = await client.query('select cdp_is_root_token($1) as root', [digest]);
   return root.rows[0]?.root ? { kind: 'root' } : { failure: 'UNKNOWN' };
 }

@@ -4,7 +4,9 @@ import { isDeepStrictEqual } from 'node:util';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { prepareBenchDatabase, POOL_SIZE, type BenchData, type ServerKind } from './setup.js';
+import pg from 'pg';
+import { prepareBenchDatabase, BENCH_DB, POOL_SIZE, type BenchData, type ServerKind } from './setup.js';
+import { measureCpu } from '../ingest/cpu.js';
 import { POSTGRAPHILE_QUERY } from './postgraphile.js';
 import { MEMBER_QUERY } from './member-query.js';
 
@@ -38,6 +40,8 @@ interface Row {
   server: ServerKind; requestsPerSecond: number; p50Ms: number; p99Ms: number; requests: number; errors: number;
   /** CPU time of the server process per request during the measured run, in ms. */
   serverCpuMsPerRequest?: number;
+  /** CPU time of the Postgres backends of the bench database per request, in ms (null: /proc unreadable). */
+  postgresCpuMsPerRequest?: number | null;
 }
 
 function bodyFor(kind: ServerKind, data: BenchData, memberId: string): string {
@@ -93,6 +97,7 @@ async function load(kind: ServerKind, data: BenchData, seconds: number): Promise
 
 async function main(): Promise<void> {
   const data = await prepareBenchDatabase(PG_SERVER, process.argv.includes('--reseed'));
+  const admin = new pg.Pool({ connectionString: PG_SERVER, max: 1 });
   const answers: Partial<Record<ServerKind, any>> = {};
   // All servers run side by side (idle while another is measured); rounds interleave them so that
   // drift in the machine's other load spreads over all of them, and the median round is reported.
@@ -110,14 +115,18 @@ async function main(): Promise<void> {
       for (const kind of KINDS) {
         const child = children.get(kind)!;
         const cpuBefore = await serverCpu(child);
+        const backendCpu = await measureCpu(admin, BENCH_DB);
         const r = await load(kind, data, DURATION);
         const cpuMs = ((await serverCpu(child)) - cpuBefore) * 1000;
+        const { backend } = await backendCpu();
         runs.get(kind)!.push({ server: kind, requestsPerSecond: Math.round(r.requests.average), p50Ms: r.latency.p50, p99Ms: r.latency.p99,
-          requests: r.requests.total, errors: r.errors + r.non2xx, serverCpuMsPerRequest: Number((cpuMs / Math.max(1, r.requests.total)).toFixed(2)) });
+          requests: r.requests.total, errors: r.errors + r.non2xx, serverCpuMsPerRequest: Number((cpuMs / Math.max(1, r.requests.total)).toFixed(2)),
+          postgresCpuMsPerRequest: backend === null ? null : Number((backend / Math.max(1, r.requests.total)).toFixed(2)) });
         console.log(`round ${round} ${kind}: ${Math.round(r.requests.average)} req/s`);
       }
     }
   } finally {
+    await admin.end();
     for (const child of children.values()) {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
@@ -133,15 +142,15 @@ async function main(): Promise<void> {
   if (KINDS.length === ALL_KINDS.length && answers.postgraphile.data.member.orders.nodes.length !== answers.ours.data.member.orders.nodes.length) {
     throw new Error('PostGraphile returned a different number of orders');
   }
-  if (KINDS.length < ALL_KINDS.length) return;
-
   const by = Object.fromEntries(rows.map((r) => [r.server, r])) as Record<ServerKind, Row>;
   console.log(`\nmember page: member + 10 newest orders with items + tags; ${CONNECTIONS} connections, ${DURATION} s per run, median of ${ROUNDS} interleaved rounds, pool ${POOL_SIZE}\n`);
-  console.log('| server | req/s | p50 ms | p99 ms | requests | errors | server CPU ms/req |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| server | req/s | p50 ms | p99 ms | requests | errors | server CPU ms/req | Postgres CPU ms/req |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
-    console.log(`| ${r.server} | ${r.requestsPerSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.requests} | ${r.errors} | ${r.serverCpuMsPerRequest ?? '?'} |`);
+    console.log(`| ${r.server} | ${r.requestsPerSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.requests} | ${r.errors} | ${r.serverCpuMsPerRequest ?? '?'} | ${r.postgresCpuMsPerRequest ?? '?'} |`);
   }
+  if (KINDS.length < ALL_KINDS.length) return; // a partial run (BENCH_ONLY) prints its rows only
+
   const vsPgl = by.ours.requestsPerSecond / by.postgraphile.requestsPerSecond;
   const vsFloor = by.floor.requestsPerSecond / by.ours.requestsPerSecond;
   const vsFloorTx = by['floor-tx'].requestsPerSecond / by.ours.requestsPerSecond;

@@ -43,15 +43,13 @@ async function roundTrips(query: string, variables: Record<string, unknown> = {}
 
 describe('round trips per request', () => {
   it('authenticates a query and sets the tenant for row-level security in one round trip', async () => {
-    expect(await roundTrips('{ viewer { consumer } }')).toEqual([
-      String.raw`select * from cdp_open_read('\x<sha256>'::bytea)`,
-    ]);
+    expect(await roundTrips('{ viewer { consumer } }')).toEqual(['select * from cdp_open_read($1)']);
   });
 
   it('adds only the statements the fields need', async () => {
     const sqls = await roundTrips('query ($id: ID!) { member(id: $id) { name } }', { id: memberId });
     expect(sqls).toHaveLength(2);
-    expect(sqls[0]).toBe(String.raw`select * from cdp_open_read('\x<sha256>'::bytea)`);
+    expect(sqls[0]).toBe('select * from cdp_open_read($1)');
     expect(sqls[1]).toMatch(/from members m/);
   });
 

@@ -1,29 +1,11 @@
-import { afterAll } from 'vitest';
-import { createGateway } from '../../gateway/server.js';
-import { createLogger } from '../../gateway/logger.js';
 import type { GovernanceOptions } from '../../gateway/plugins/index.js';
 import type { TestDatabase } from '../support/db.js';
-import type { GraphQLResponse, TestGateway } from '../support/gateway.js';
+import { startTestGateway, type GraphQLResponse, type TestGateway } from '../support/gateway.js';
 
 /** startTestGateway with governance options (limits, a replacement shared store, flush interval). */
 export async function startGovernedGateway(db: TestDatabase, governance: GovernanceOptions = {}): Promise<TestGateway> {
-  const statements: string[] = [];
-  const gateway = await createGateway({
-    pools: db,
-    log: createLogger(process.env.LOG_LEVEL ?? 'silent'),
-    development: false,
-    onStatement: (text) => statements.push(text),
-    governance: { flushIntervalMs: 3_600_000, ...governance },
-  });
-  const port = await gateway.listen(0, '127.0.0.1');
-  const url = `http://127.0.0.1:${port}/graphql`;
-  afterAll(() => gateway.stop());
-  return {
-    gateway,
-    url,
-    statements,
-    graphql: (query, variables, token) => post(url, { query, variables }, token),
-  };
+  const gw = await startTestGateway(db, { governance: { flushIntervalMs: 3_600_000, ...governance } });
+  return { ...gw, graphql: (query, variables, token) => post(gw.url, { query, variables }, token) };
 }
 
 /** POSTs any JSON body (a batch, a document without variables, ...) to a gateway. */

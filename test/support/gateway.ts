@@ -3,12 +3,15 @@ import { createGateway, type Gateway } from '../../gateway/server.js';
 import { createLogger } from '../../gateway/logger.js';
 import { newTokenSecret } from '../../tenants/token-secret.js';
 import type { TestDatabase } from './db.js';
+import type { GovernanceOptions } from '../../gateway/plugins/index.js';
 
 export interface TestGateway {
   gateway: Gateway;
   url: string;
   /** SQL statements of GraphQL requests, in order (clear it between measurements). */
   statements: string[];
+  /** The same statements with their values (for plans: test/gateway/index-use.test.ts). */
+  statementValues: { text: string; values: readonly unknown[] }[];
   /** POSTs a GraphQL request; returns status, headers and parsed body. */
   graphql<T = any>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResponse<T>>;
 }
@@ -20,13 +23,18 @@ export interface GraphQLResponse<T> {
 }
 
 /** A gateway on an ephemeral port over the file's test database; stopped after the file. */
-export async function startTestGateway(db: TestDatabase, opts: { development?: boolean } = {}): Promise<TestGateway> {
+export async function startTestGateway(db: TestDatabase, opts: { development?: boolean; governance?: GovernanceOptions } = {}): Promise<TestGateway> {
   const statements: string[] = [];
+  const statementValues: { text: string; values: readonly unknown[] }[] = [];
   const gateway = await createGateway({
     pools: db,
     log: createLogger(process.env.LOG_LEVEL ?? 'silent'),
     development: opts.development ?? false,
-    onStatement: (text) => statements.push(text),
+    governance: opts.governance,
+    onStatement: (text, values) => {
+      statements.push(text);
+      statementValues.push({ text, values: values ?? [] });
+    },
   });
   const port = await gateway.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}/graphql`;
@@ -35,6 +43,7 @@ export async function startTestGateway(db: TestDatabase, opts: { development?: b
     gateway,
     url,
     statements,
+    statementValues,
     async graphql(query, variables, token) {
       const res = await fetch(url, {
         method: 'POST',
