@@ -157,9 +157,13 @@ export function createLoaders(requestDb: RequestDb, tenantId: () => string): Loa
     // A merged-away id gives its survivor, as member(id) does (change logs keep merged-away ids).
     memberById: new DataLoader(async (ids) => {
       const r = await db.query<MemberRow & { requested_id: string }>(
-        `select k.id::text as requested_id, ${MEMBER_COLUMNS} from unnest($2::bigint[]) as k(id)
-           left join member_aliases a on a.tenant_id = $1 and a.alias_id = k.id
-           join members m on m.tenant_id = $1 and m.member_id = coalesce(a.member_id, k.id)`,
+        // the survivors are resolved first (a materialised CTE), so that members is joined on a plain
+        // column through its primary key: joined on the coalesce itself, Postgres read every member
+        // of the tenant (test/gateway/index-use.test.ts)
+        `with k as materialized (select k.id, coalesce(a.member_id, k.id) as member_id from unnest($2::bigint[]) as k(id)
+                                   left join member_aliases a on a.tenant_id = $1 and a.alias_id = k.id)
+         select k.id::text as requested_id, ${MEMBER_COLUMNS} from k
+           join members m on m.tenant_id = $1 and m.member_id = k.member_id`,
         [tenantId(), ids],
       );
       return oneBy(ids, r.rows, (row) => row.requested_id).map((row) => {

@@ -84,4 +84,13 @@ describe('reads go through indexes', () => {
     expect(await scannedBy(`{ members(first: 10) { nodes { id identities { kind value } orders(first: 3) { nodes { id items { sku } } }
       tags { name value } inAudience(name: "churn_recall") } } }`)).toEqual([]);
   });
+
+  it('the members and change log of an audience, a page after a cursor', async () => {
+    const first = await gw.graphql(`{ audience(name: "churn_recall") { members(first: 5) { pageInfo { endCursor } }
+      changes(first: 5) { pageInfo { endCursor } } } }`, {}, acme.token);
+    const { members, changes } = first.body.data.audience;
+    expect(await scannedBy(`query ($m: String, $c: String) { audience(name: "churn_recall") { size
+      members(first: 5, after: $m) { nodes { id name } } changes(first: 5, after: $c) { nodes { kind member { id } } } } }`,
+    { m: members.pageInfo.endCursor, c: changes.pageInfo.endCursor })).toEqual([]);
+  });
 });
