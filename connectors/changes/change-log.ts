@@ -36,8 +36,17 @@ export async function appendChanges(
   );
   const last = r.rows[0]?.last_seq;
   if (last === undefined) throw new Error(`audience ${audience} does not exist`);
-  await db.query('select pg_notify($1, $2)', [CHANGES_CHANNEL, `${tenantId}:${audience}:${last}`]);
+  await notifyChanges(db, tenantId, audience, last);
   return last;
+}
+
+/**
+ * Wakes the audience's subscribers at the caller's commit (never before): for writers that append
+ * to the log in a statement of their own (a full refresh's swap), under the same rules as
+ * appendChanges (seq from audiences.last_seq under that row's lock, held to commit).
+ */
+export async function notifyChanges(db: Queryable, tenantId: string, audience: string, lastSeq: string): Promise<void> {
+  await db.query('select pg_notify($1, $2)', [CHANGES_CHANNEL, `${tenantId}:${audience}:${lastSeq}`]);
 }
 
 /** Up to `limit` changes of an audience after `afterSeq`, in cursor order. */
