@@ -1,4 +1,4 @@
-import { appendChanges, type ChangeKind } from '../changes/change-log.js';
+import { appendChanges, notifyChanges, type ChangeKind } from '../changes/change-log.js';
 import { bindQuery, parameterCount, type CompiledQuery } from '../tags/compile.js';
 import type { Queryable } from '../store/pool.js';
 
@@ -68,40 +68,59 @@ export async function applyAudienceForMembers(
 
 /**
  * Replaces audience `name`'s membership by the staged one (table `stage`, one row per member in the
- * audience) in the caller's transaction: removes members no longer in it, adds new ones, appends
- * their EXITED and ENTERED changes, sets size and last_refreshed_at. Locks the audience row first, so
- * change-log order is this transaction's commit order. Members in refresh_recheck for (`jobId`,
+ * audience) in the caller's transaction. Locks the audience row first (change-log order is this
+ * transaction's commit order), then ONE statement: a full outer join of the old membership and the
+ * staged one yields the members who move; it deletes the leavers, inserts the newcomers, appends
+ * their EXITED then ENTERED changes (each by member id) with seq numbers taken from
+ * audiences.last_seq, and sets last_seq, size and last_refreshed_at, as appendChanges does for
+ * other writers; the NOTIFY follows (delivered at commit). Members in refresh_recheck for (`jobId`,
  * 'audience:NAME') are left alone (re-evaluated from newer data while the job was staging).
  */
 export async function swapAudienceFromStage(
   db: Queryable, tenantId: string, name: string, stage: string, jobId: string, asOf: Date,
 ): Promise<AudienceWrite> {
   await db.query('select 1 from audiences where tenant_id = $1 and name = $2 for no key update', [tenantId, name]);
-  const params = [tenantId, name, jobId, `audience:${name}`];
-  const recheck = `select 1 from refresh_recheck r
-     where r.tenant_id = $1 and r.job_id = $3 and r.target = $4 and r.member_id = x.member_id`;
-  const exited = (await db.query<{ member_id: string }>(
-    `delete from audience_members x
-      where x.tenant_id = $1 and x.audience_name = $2
-        and not exists (select 1 from ${stage} s where s.member_id = x.member_id)
-        and not exists (${recheck})
-     returning x.member_id`, params)).rows.map((x) => x.member_id).sort(byId);
-  const entered = (await db.query<{ member_id: string }>(
-    `insert into audience_members (tenant_id, audience_name, member_id)
-     select $1, $2, x.member_id from ${stage} x
-      where not exists (select 1 from audience_members am
-                         where am.tenant_id = $1 and am.audience_name = $2 and am.member_id = x.member_id)
-        and not exists (${recheck})
-     on conflict (tenant_id, audience_name, member_id) do nothing
-     returning member_id`, params)).rows.map((x) => x.member_id).sort(byId);
-  await logChanges(db, tenantId, name, exited, entered);
-  await db.query(
-    `update audiences set last_refreshed_at = $3,
-            size = (select count(*) from audience_members where tenant_id = $1 and audience_name = $2)
-      where tenant_id = $1 and name = $2`,
-    [tenantId, name, asOf],
-  );
-  return { entered: entered.length, exited: exited.length };
+  const r = await db.query<{ last_seq: string; moved: number; entered: number }>(
+    `with old as (
+       select member_id from audience_members where tenant_id = $1 and audience_name = $2),
+     d as (
+       select coalesce(s.member_id, o.member_id) as member_id, s.member_id is not null as entering
+         from ${stage} s full join old o on o.member_id = s.member_id
+        where (s.member_id is null or o.member_id is null)
+          and not exists (select 1 from refresh_recheck r
+                           where r.tenant_id = $1 and r.job_id = $3 and r.target = $4
+                             and r.member_id = coalesce(s.member_id, o.member_id))),
+     del as (
+       delete from audience_members a using d
+        where a.tenant_id = $1 and a.audience_name = $2 and a.member_id = d.member_id and not d.entering
+       returning a.member_id),
+     ins as (
+       insert into audience_members (tenant_id, audience_name, member_id)
+       select $1, $2, d.member_id from d where d.entering order by d.member_id
+       returning member_id),
+     ch as (
+       select c.member_id, c.kind, row_number() over (order by c.kind = 'ENTERED', c.member_id) as ord
+         from (select member_id, 'EXITED' as kind from del union all select member_id, 'ENTERED' from ins) c),
+     n as (
+       select count(*) as moved, count(*) filter (where kind = 'ENTERED') as entered from ch),
+     bump as (
+       update audiences a
+          set last_seq = a.last_seq + n.moved,
+              updated_at = case when n.moved > 0 then now() else a.updated_at end,
+              size = (select count(*) from old) + 2 * n.entered - n.moved,
+              last_refreshed_at = $5
+         from n
+        where a.tenant_id = $1 and a.name = $2
+       returning a.last_seq - n.moved as first_seq, a.last_seq, n.moved, n.entered),
+     logged as (
+       insert into audience_changes (tenant_id, audience_name, seq, member_id, kind)
+       select $1, $2, bump.first_seq + ch.ord, ch.member_id, ch.kind from bump, ch)
+     select last_seq, moved::int, entered::int from bump`,
+    [tenantId, name, jobId, `audience:${name}`, asOf]);
+  const w = r.rows[0];
+  if (!w) throw new Error(`audience ${name} does not exist`);
+  if (w.moved > 0) await notifyChanges(db, tenantId, name, w.last_seq);
+  return { entered: w.entered, exited: w.moved - w.entered };
 }
 
 /**

@@ -5,11 +5,13 @@ import { CHANGES_CHANNEL } from './change-log.js';
  * One LISTEN connection per gateway process that wakes the subscribers of an audience when any
  * process commits changes to its log. A wake-up carries no data: subscribers re-read the log from
  * their cursor, so a lost or duplicated notification loses or repeats nothing. Subscribers also
- * poll at `pollMs` as a safety net (and while the connection is being re-established).
+ * poll at `pollMs` as a safety net (and while the connection is being re-established): one timer
+ * per audience wakes all its waiters together, so their reads share one statement (readChanges)
+ * instead of each subscriber reading on a timer of its own.
  */
 export class ChangeHub {
   private client: pg.Client | undefined;
-  private waiters = new Map<string, Set<() => void>>();
+  private waiters = new Map<string, { set: Set<() => void>; timer: NodeJS.Timeout }>();
   private stopped = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
 
@@ -49,28 +51,34 @@ export class ChangeHub {
     }, 500);
   }
 
-  /** Resolves at the next wake-up for (tenant, audience), after `pollMs`, or when `signal` aborts. */
+  /** Resolves at the next wake-up for (tenant, audience), within `pollMs`, or when `signal` aborts. */
   wait(tenantId: string, audience: string, signal?: AbortSignal): Promise<void> {
     const key = `${tenantId}:${audience}`;
     return new Promise((resolve) => {
-      let set = this.waiters.get(key);
-      if (!set) this.waiters.set(key, (set = new Set()));
+      let entry = this.waiters.get(key);
+      if (!entry) {
+        entry = { set: new Set(), timer: setInterval(() => this.wake(key), this.pollMs) };
+        this.waiters.set(key, entry);
+      }
+      const e = entry;
       const done = () => {
-        clearTimeout(timer);
         signal?.removeEventListener('abort', done);
-        set!.delete(done);
-        if (set!.size === 0 && this.waiters.get(key) === set) this.waiters.delete(key);
+        e.set.delete(done);
+        if (e.set.size === 0 && this.waiters.get(key) === e) {
+          clearInterval(e.timer);
+          this.waiters.delete(key);
+        }
         resolve();
       };
-      const timer = setTimeout(done, this.pollMs);
+      if (signal?.aborted) return done();
       signal?.addEventListener('abort', done, { once: true });
-      set.add(done);
+      e.set.add(done);
     });
   }
 
   private wake(key: string): void {
-    const set = this.waiters.get(key);
-    if (set) for (const done of [...set]) done();
+    const entry = this.waiters.get(key);
+    if (entry) for (const done of [...entry.set]) done();
   }
 
   private wakeAll(): void {
@@ -80,7 +88,7 @@ export class ChangeHub {
   /** Number of subscribers currently waiting (for metrics and tests). */
   get waiting(): number {
     let n = 0;
-    for (const s of this.waiters.values()) n += s.size;
+    for (const e of this.waiters.values()) n += e.set.size;
     return n;
   }
 

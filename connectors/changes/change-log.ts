@@ -36,17 +36,55 @@ export async function appendChanges(
   );
   const last = r.rows[0]?.last_seq;
   if (last === undefined) throw new Error(`audience ${audience} does not exist`);
-  await db.query('select pg_notify($1, $2)', [CHANGES_CHANNEL, `${tenantId}:${audience}:${last}`]);
+  await notifyChanges(db, tenantId, audience, last);
   return last;
 }
 
-/** Up to `limit` changes of an audience after `afterSeq`, in cursor order. */
+/**
+ * Wakes the audience's subscribers at the caller's commit (never before): for writers that append
+ * to the log in a statement of their own (a full refresh's swap), under the same rules as
+ * appendChanges (seq from audiences.last_seq under that row's lock, held to commit).
+ */
+export async function notifyChanges(db: Queryable, tenantId: string, audience: string, lastSeq: string): Promise<void> {
+  await db.query('select pg_notify($1, $2)', [CHANGES_CHANNEL, `${tenantId}:${audience}:${lastSeq}`]);
+}
+
+/** Reads of (tenant, audience, after, limit): the one not yet sent, and the one running. */
+const reads = new Map<string, { next?: Promise<ChangeRow[]>; running?: Promise<unknown> }>();
+
+/**
+ * Up to `limit` changes of an audience after `afterSeq`, in cursor order (a fresh array per call).
+ * `db` must be bound to `tenantId` (its app.tenant_id set), as every caller's is.
+ *
+ * Identical reads share one statement: a call joins the read of the same (tenant, audience,
+ * afterSeq, limit) that has not been sent yet, and a new one is sent only after the previous one
+ * ended (at most one running per key). A read is sent after every call that joined it was made, so
+ * it sees every change any of them was woken for: when a change wakes 5,000 subscribers waiting at
+ * the same cursor, the process runs one or two statements, not 5,000.
+ */
 export async function readChanges(db: Queryable, tenantId: string, audience: string, afterSeq: string, limit: number): Promise<ChangeRow[]> {
-  const r = await db.query<ChangeRow>(
-    `select seq, member_id, kind, at from audience_changes
-      where tenant_id = $1 and audience_name = $2 and seq > $3
-      order by seq limit $4`,
-    [tenantId, audience, afterSeq, limit],
-  );
-  return r.rows;
+  const key = `${tenantId}\u0000${audience}\u0000${afterSeq}\u0000${limit}`;
+  let entry = reads.get(key);
+  if (!entry) reads.set(key, (entry = {}));
+  const e = entry;
+  if (!e.next) {
+    const previous = e.running ?? new Promise((r) => setImmediate(r)); // lets same-turn callers join
+    const next: Promise<ChangeRow[]> = previous.then(() => undefined, () => undefined).then(async () => {
+      e.next = undefined; // from here on, callers start another read: this one may not see their change
+      const running = db.query<ChangeRow>(
+        `select seq, member_id, kind, at from audience_changes
+          where tenant_id = $1 and audience_name = $2 and seq > $3
+          order by seq limit $4`,
+        [tenantId, audience, afterSeq, limit]).then((r) => r.rows);
+      e.running = running;
+      try {
+        return await running;
+      } finally {
+        if (e.running === running) e.running = undefined;
+        if (!e.running && !e.next && reads.get(key) === e) reads.delete(key);
+      }
+    });
+    e.next = next;
+  }
+  return [...(await e.next)];
 }

@@ -12,6 +12,18 @@ const HEARTBEAT_MS = 10_000;
 /** Session-local staging table of the job's connection: never visible to readers. */
 const STAGE = 'pg_temp.refresh_stage';
 
+/**
+ * work_mem of a refresh's staging and swap transactions (set local): a tenant-wide grouped scan or
+ * join hashes one entry per member, which at 4MB (the server default) spills to disk in batches.
+ * Every process of one parallel statement may use it (times hash_mem_multiplier) per hash.
+ */
+export const REFRESH_WORK_MEM = process.env.CDP_REFRESH_WORK_MEM ?? '256MB';
+
+/** Sets the refresh's per-transaction settings (REFRESH_WORK_MEM) in the caller's transaction. */
+export async function tuneRefreshTransaction(db: Queryable): Promise<void> {
+  await db.query(`select set_config('work_mem', $1, true)`, [REFRESH_WORK_MEM]);
+}
+
 export interface FullRefreshOptions {
   /**
    * Stage in batches of this many members (scope 'members', $3 = the batch's ids), progress after
@@ -92,7 +104,6 @@ export async function runJob(pool: pg.Pool, tenantId: string, job: JobRow, opts:
     let processed = 0;
     await recordProgress(pool, tenantId, job.job_id, 0, total);
     client = await pool.connect();
-    await client.query(`create temp table if not exists refresh_stage (member_id bigint not null, value jsonb)`);
     const failed = new Set<string>();
     for (const def of defs) {
       const started = performance.now();
@@ -102,7 +113,7 @@ export async function runJob(pool: pg.Pool, tenantId: string, job: JobRow, opts:
       if (opts.signal?.aborted) throw new Stopped();
       try {
         if (blocked) throw new Error(`not refreshed: it reads ${blocked}, which failed`);
-        await client.query(`truncate ${STAGE}`);
+        await client.query(`drop table if exists ${STAGE}`);
         // one batch covering every member is the set-based query: one grouped pass, no id array
         if (def.batchOnly || members <= batchSize) {
           await inTenantTx(client, tenantId, (db) => stageAll(db, tenantId, def, asOf));
@@ -111,6 +122,7 @@ export async function runJob(pool: pg.Pool, tenantId: string, job: JobRow, opts:
           await recordProgress(pool, tenantId, job.job_id, processed, total);
         } else {
           let after = '0';
+          await client.query(`create temp table refresh_stage (member_id bigint not null, value jsonb)`);
           for (;;) {
             const ids = await inTenantTx(client, tenantId, async (db) => {
               const batch = (await db.query<{ member_id: string }>(
@@ -132,6 +144,7 @@ export async function runJob(pool: pg.Pool, tenantId: string, job: JobRow, opts:
         const swapStarted = performance.now();
         report.stageSeconds = (swapStarted - started) / 1000;
         const written = await inTenantTx(client, tenantId, async (db) => {
+          await tuneRefreshTransaction(db);
           await lockDefinitionExclusive(db, tenantId, def.key);
           if (def.kind === 'tag') {
             const w = await swapTagFromStage(db, tenantId, def.name, STAGE, job.job_id, asOf);
@@ -174,21 +187,27 @@ export async function runJob(pool: pg.Pool, tenantId: string, job: JobRow, opts:
   }
 }
 
-/** The staging insert of one definition: tags keep non-null values, audiences the members in it. */
-function stageInsert(def: PlannedDefinition, queryText: string): string {
+/** The staged rows of one definition: tags keep non-null values, audiences the members in it. */
+function stageRows(def: PlannedDefinition, queryText: string): string {
   return def.kind === 'tag'
-    ? `insert into ${STAGE} (member_id, value) select q.member_id, to_jsonb(q.value) from (${queryText}) q where q.value is not null`
-    : `insert into ${STAGE} (member_id) select distinct q.member_id from (${queryText}) q where q.value is true`;
+    ? `select q.member_id, to_jsonb(q.value) as value from (${queryText}) q where q.value is not null`
+    : `select distinct q.member_id from (${queryText}) q where q.value is true`;
 }
 
+/**
+ * Creates the staging table from the set-based query with CREATE TABLE AS: unlike INSERT ... SELECT
+ * it may run the query in parallel, and it writes no WAL (a temporary table).
+ */
 async function stageAll(db: Queryable, tenantId: string, def: PlannedDefinition, asOf: Date): Promise<void> {
   const query = def.query('all');
-  await db.query(stageInsert(def, query.text), bindQuery(query, 'all', tenantId, asOf));
+  await tuneRefreshTransaction(db);
+  await db.query(`create temp table refresh_stage as ${stageRows(def, query.text)}`, bindQuery(query, 'all', tenantId, asOf));
 }
 
 async function stageMembers(db: Queryable, tenantId: string, def: PlannedDefinition, asOf: Date, ids: string[]): Promise<void> {
   const query = def.query('members');
-  await db.query(stageInsert(def, query.text), bindQuery(query, 'members', tenantId, asOf, ids));
+  const columns = def.kind === 'tag' ? '(member_id, value)' : '(member_id)';
+  await db.query(`insert into ${STAGE} ${columns} ${stageRows(def, query.text)}`, bindQuery(query, 'members', tenantId, asOf, ids));
 }
 
 /**

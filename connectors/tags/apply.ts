@@ -42,41 +42,46 @@ export async function applyTagForMembers(
 
 /**
  * Replaces tag `name`'s values by the staged ones (table `stage` of (member_id, value jsonb), one row
- * per member with a value) in the caller's transaction, writing only differences. Members listed in
- * refresh_recheck for (`jobId`, 'tag:NAME') are left alone: the incremental worker re-evaluated them
- * from newer data while the job was staging. Sets the tag's last_refreshed_at to `asOf`.
+ * per member with a value) in the caller's transaction, with ONE statement: a full outer join of the
+ * old values and the staged ones yields the differences only, then new members are inserted (in
+ * member order, so both indexes are appended to, not scattered), changed values updated and values
+ * that disappeared deleted. Unchanged rows are not touched: a refresh that finds nothing changed
+ * writes no row. Members listed in refresh_recheck for (`jobId`, 'tag:NAME') are left alone: the
+ * incremental worker re-evaluated them from newer data while the job was staging. Sets the tag's
+ * last_refreshed_at to `asOf`. The caller holds the definition's exclusive lock, so no worker writes
+ * the tag meanwhile and the statement's snapshot holds every row it must compare with.
  */
 export async function swapTagFromStage(
   db: Queryable, tenantId: string, name: string, stage: string, jobId: string, asOf: Date,
 ): Promise<TagWrite> {
-  const recheck = `select 1 from refresh_recheck r
-     where r.tenant_id = $1 and r.job_id = $3 and r.target = $4 and r.member_id = x.member_id`;
-  const del = await db.query(
-    `delete from tag_values x
-      where x.tenant_id = $1 and x.tag_name = $2
-        and not exists (select 1 from ${stage} s where s.member_id = x.member_id)
-        and not exists (${recheck})`,
-    [tenantId, name, jobId, `tag:${name}`],
+  const r = await db.query<{ inserted: number; updated: number; deleted: number }>(
+    `with old as (
+       select member_id, value from tag_values where tenant_id = $1 and tag_name = $2),
+     d as (
+       select coalesce(s.member_id, o.member_id) as member_id, s.value, o.member_id is null as fresh
+         from ${stage} s full join old o on o.member_id = s.member_id
+        where s.value is distinct from o.value
+          and not exists (select 1 from refresh_recheck r
+                           where r.tenant_id = $1 and r.job_id = $3 and r.target = $4
+                             and r.member_id = coalesce(s.member_id, o.member_id))),
+     del as (
+       delete from tag_values t using d
+        where t.tenant_id = $1 and t.tag_name = $2 and t.member_id = d.member_id and d.value is null
+       returning 1),
+     upd as (
+       update tag_values t set value = d.value, updated_at = now() from d
+        where t.tenant_id = $1 and t.tag_name = $2 and t.member_id = d.member_id and d.value is not null and not d.fresh
+       returning 1),
+     ins as (
+       insert into tag_values (tenant_id, tag_name, member_id, value)
+       select $1, $2, d.member_id, d.value from d where d.fresh order by d.member_id
+       returning 1),
+     refreshed as (
+       update tag_definitions set last_refreshed_at = $5 where tenant_id = $1 and name = $2)
+     select (select count(*) from ins)::int as inserted, (select count(*) from upd)::int as updated,
+            (select count(*) from del)::int as deleted`,
+    [tenantId, name, jobId, `tag:${name}`, asOf],
   );
-  // First materialisation: nothing to compare with. The caller holds the definition's exclusive
-  // lock, so no worker can add a row meanwhile: a plain insert, without the conflict machinery.
-  const empty = (await db.query('select 1 from tag_values where tenant_id = $1 and tag_name = $2 limit 1', [tenantId, name])).rowCount === 0;
-  const up = await db.query(empty
-    ? `insert into tag_values (tenant_id, tag_name, member_id, value)
-       select $1, $2, x.member_id, x.value from ${stage} x where not exists (${recheck})`
-    : `insert into tag_values as tv (tenant_id, tag_name, member_id, value)
-       select $1, $2, x.member_id, x.value
-         from ${stage} x
-         left join tag_values old on old.tenant_id = $1 and old.tag_name = $2 and old.member_id = x.member_id
-        where (old.member_id is null or old.value is distinct from x.value)
-          and not exists (${recheck})
-       on conflict (tenant_id, tag_name, member_id) do update set value = excluded.value, updated_at = now()
-        where tv.value is distinct from excluded.value`,
-    [tenantId, name, jobId, `tag:${name}`],
-  );
-  await db.query(
-    'update tag_definitions set last_refreshed_at = $3 where tenant_id = $1 and name = $2',
-    [tenantId, name, asOf],
-  );
-  return { upserted: up.rowCount ?? 0, deleted: del.rowCount ?? 0 };
+  const w = r.rows[0];
+  return { upserted: w.inserted + w.updated, deleted: w.deleted };
 }

@@ -103,3 +103,50 @@ describe('full refresh', () => {
     expect(done.job).toMatchObject({ state: 'failed', error: 'tag:nope is not a published tag or audience' });
   });
 });
+
+describe('full refresh, set-based (one staging statement, one swap statement per definition)', () => {
+  it('writes only differences: changed values updated in place, unchanged rows untouched; leavers logged EXITED then joiners ENTERED, each by member id, seq consecutive, size exact', async () => {
+    const inAudience = await audienceMembers(db, tenant, 'churn_recall');
+    const leavers = inAudience.slice(-2); // the highest ids: EXITED must still come first
+    const lifecycle = await tagValues(db, tenant, 'lifecycle');
+    const phones = (await db.admin.query<{ member_id: string }>(
+      'select member_id from members where tenant_id = $1 and phone is not null order by member_id', [tenant])).rows.map((r) => r.member_id);
+    const joiners = phones.filter((m) => lifecycle[m] === 'new').slice(0, 2);
+    expect(leavers).toHaveLength(2);
+    expect(joiners).toHaveLength(2);
+    await db.admin.query('delete from orders where tenant_id = $1 and member_id = any($2::bigint[])', [tenant, leavers]);
+    await db.admin.query(
+      `insert into orders (tenant_id, member_id, channel, channel_order_id, status, amount, created_at)
+       select $1, m, 'jd', 'late' || m, 'paid', 10, now() - interval '200 days' from unnest($2::bigint[]) m`, [tenant, joiners]);
+    const untouched = members.find((m) => !leavers.includes(m) && !joiners.includes(m))!;
+    const stamp = async (m: string) => (await db.admin.query(
+      `select updated_at from tag_values where tenant_id = $1 and tag_name = 'lifecycle' and member_id = $2`, [tenant, m])).rows[0].updated_at;
+    const untouchedBefore = await stamp(untouched);
+    const lastSeq = async () => (await db.admin.query<{ last_seq: string }>(
+      'select last_seq from audiences where tenant_id = $1 and name = $2', [tenant, 'churn_recall'])).rows[0].last_seq;
+    const seqBefore = Number(await lastSeq());
+
+    await withTenant(db.app, tenant, (c) => queueJob(c, tenant, 'tag:lifecycle', 'test'));
+    const [done] = await runQueuedJobs(db, tenant, Number.POSITIVE_INFINITY);
+    expect(done.job.state).toBe('succeeded');
+    expect(done.reports.map((r) => [r.key, r.batches, r.changed])).toEqual([
+      ['tag:lifecycle', 1, 4], ['audience:churn_recall', 1, 4]]);
+    const after = await tagValues(db, tenant, 'lifecycle');
+    expect(after).toEqual(await compiledResult('tag:lifecycle', done.job.as_of!));
+    expect(leavers.map((m) => after[m])).toEqual(['new', 'new']);
+    expect(joiners.map((m) => after[m])).toEqual(['churned', 'churned']);
+    expect(await stamp(untouched)).toEqual(untouchedBefore);
+
+    const expected = [...inAudience.filter((m) => !leavers.includes(m)), ...joiners].sort((a, b) => Number(a) - Number(b));
+    expect(await audienceMembers(db, tenant, 'churn_recall')).toEqual(expected);
+    const log = await db.admin.query<{ seq: string; member_id: string; kind: string }>(
+      'select seq, member_id, kind from audience_changes where tenant_id = $1 and audience_name = $2 and seq > $3 order by seq',
+      [tenant, 'churn_recall', seqBefore]);
+    expect(log.rows.map((x) => [x.member_id, x.kind])).toEqual([
+      ...leavers.map((m) => [m, 'EXITED']), ...joiners.map((m) => [m, 'ENTERED'])]);
+    expect(log.rows.map((x) => Number(x.seq))).toEqual([1, 2, 3, 4].map((i) => seqBefore + i));
+    expect(Number(await lastSeq())).toBe(seqBefore + 4);
+    const size = await db.admin.query('select size::int from audiences where tenant_id = $1 and name = $2', [tenant, 'churn_recall']);
+    expect(size.rows[0].size).toBe(expected.length);
+  });
+});
