@@ -13,6 +13,9 @@ export interface DefinitionTimes {
   engineCold: number;
   engineColdStage: number;
   engineWarm: number;
+  engineWarmStage: number;
+  /** Rows the warm refresh wrote (nothing changed: must be 0). */
+  engineWarmChanged: number;
   handCompute: number;
   handRewrite: number;
   /** Members whose engine value differs from the hand-written one (must be 0). */
@@ -23,7 +26,7 @@ export interface FullRefreshResult {
   /** Member batches; null = one set-based statement per definition (the default). */
   batchSize: number | null;
   definitions: DefinitionTimes[];
-  totals: { engineCold: number; engineColdStage: number; engineWarm: number; handCompute: number; handRewrite: number };
+  totals: { engineCold: number; engineColdStage: number; engineWarm: number; engineWarmStage: number; handCompute: number; handRewrite: number };
 }
 
 const sec = (t0: number) => (performance.now() - t0) / 1000;
@@ -121,6 +124,7 @@ export async function benchFullRefresh(t: BenchTenant, batchSize?: number): Prom
     const c = cold.find((r) => r.key === h.key)!;
     const w = warm.find((r) => r.key === h.key)!;
     return { key: h.key, engineCold: c.seconds, engineColdStage: c.stageSeconds, engineWarm: w.seconds,
+      engineWarmStage: w.stageSeconds, engineWarmChanged: w.changed,
       handCompute: (h.compute + first[i].compute) / 2, handRewrite: (h.rewrite + first[i].rewrite) / 2, mismatches: h.mismatches };
   });
   const sum = (f: (d: DefinitionTimes) => number) => definitions.reduce((a, d) => a + f(d), 0);
@@ -128,6 +132,7 @@ export async function benchFullRefresh(t: BenchTenant, batchSize?: number): Prom
     batchSize: batchSize ?? null,
     definitions,
     totals: { engineCold: sum((d) => d.engineCold), engineColdStage: sum((d) => d.engineColdStage), engineWarm: sum((d) => d.engineWarm),
+      engineWarmStage: sum((d) => d.engineWarmStage),
       handCompute: sum((d) => d.handCompute), handRewrite: sum((d) => d.handRewrite) },
   };
 }
