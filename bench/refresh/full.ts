@@ -3,7 +3,7 @@ import { defineTag, publishTag } from '../../connectors/tags/lifecycle.js';
 import { defineAudience } from '../../connectors/audiences/lifecycle.js';
 import { DEMO_AUDIENCES, DEMO_TAGS } from '../../connectors/tags/demo-definitions.js';
 import { claimJob, queueJob } from '../../connectors/refresh/jobs.js';
-import { REFRESH_WORK_MEM, runJob, type DefinitionReport } from '../../connectors/refresh/full-refresh.js';
+import { runJob, tuneRefreshTransaction, type DefinitionReport } from '../../connectors/refresh/full-refresh.js';
 import { HAND_WRITTEN, handTable } from './hand-written.js';
 import type { BenchTenant } from './setup.js';
 
@@ -54,15 +54,15 @@ async function fullRefresh(t: BenchTenant, batchSize: number | undefined): Promi
  * The hand-written statements at `asOf`, as the application role in one session: compute into a
  * temporary table (what the engine's staging does), and a naive refresh of tag_values itself
  * under the name 'hw:NAME' (delete every row of it, insert every value, one transaction: the same
- * table and indexes the engine writes). Both with the engine's work_mem. With `compare`, counts
+ * table and indexes the engine writes). Both with the engine's settings (REFRESH_SETTINGS). With `compare`, counts
  * members whose engine value differs.
  */
 async function handPass(t: BenchTenant, asOf: Date, compare: boolean) {
   const client = await t.pools.app.connect();
   const out: Array<{ key: string; compute: number; rewrite: number; mismatches: number }> = [];
   const tx = async <T>(fn: () => Promise<T>): Promise<T> => {
-    // the engine's work_mem (REFRESH_WORK_MEM): the comparison measures the engine, not a setting
-    await client.query(`begin; select set_config('app.tenant_id', '${t.tenantId}', true), set_config('work_mem', '${REFRESH_WORK_MEM}', true)`);
+    await client.query(`begin; select set_config('app.tenant_id', '${t.tenantId}', true)`);
+    await tuneRefreshTransaction(client); // the engine's settings: the comparison measures the SQL, not a setting
     const r = await fn();
     await client.query('commit');
     return r;
