@@ -74,7 +74,7 @@ async function main(): Promise<void> {
       result.fullRefresh = full;
       console.log(`\nFull refresh, ${t.members} members, ${BATCH ? `batches of ${BATCH}` : 'set-based'} (seconds; engine = stage + one-transaction swap)`);
       console.table(full.definitions.map((d) => ({
-        definition: d.key, 'engine cold': f(d.engineCold), 'of which staging': f(d.engineColdStage), 'cold swap': f(d.engineColdSwap), 'engine warm (no change)': f(d.engineWarm),
+        definition: d.key, 'engine cold': f(d.engineCold), 'of which staging': f(d.engineColdStage), 'cold swap': f(d.engineColdSwap), 'cold analyze': f(d.engineColdAnalyze), 'engine warm (no change)': f(d.engineWarm),
         'warm staging': f(d.engineWarmStage), 'warm rows written': d.engineWarmChanged,
         'hand-written compute': f(d.handCompute), 'hand-written rewrite': f(d.handRewrite), mismatches: d.mismatches })));
       const tt = full.totals;

@@ -69,6 +69,8 @@ export interface DefinitionReport {
   seconds: number;
   stageSeconds: number;
   swapSeconds: number;
+  /** ANALYZE of the written table for the definitions of the job that read it (0 when not needed). */
+  analyzeSeconds: number;
   error?: string;
 }
 
@@ -116,7 +118,7 @@ export async function runJob(pool: pg.Pool, tenantId: string, job: JobRow, opts:
     const failed = new Set<string>();
     for (const def of defs) {
       const started = performance.now();
-      const report: DefinitionReport = { key: def.key, batches: 0, changed: 0, seconds: 0, stageSeconds: 0, swapSeconds: 0 };
+      const report: DefinitionReport = { key: def.key, batches: 0, changed: 0, seconds: 0, stageSeconds: 0, swapSeconds: 0, analyzeSeconds: 0 };
       reports.push(report);
       const blocked = def.dependencies.find((d) => failed.has(d));
       if (opts.signal?.aborted) throw new Stopped();
@@ -166,7 +168,9 @@ export async function runJob(pool: pg.Pool, tenantId: string, job: JobRow, opts:
         report.swapSeconds = (performance.now() - swapStarted) / 1000;
         const readLater = defs.slice(defs.indexOf(def) + 1).some((d) => d.dependencies.includes(def.key));
         if (opts.maintenance && readLater && written >= ANALYZE_AFTER(members)) {
+          const analyzeStarted = performance.now();
           await opts.maintenance.query(def.kind === 'tag' ? 'analyze tag_values' : 'analyze audience_members');
+          report.analyzeSeconds = (performance.now() - analyzeStarted) / 1000;
         }
       } catch (err) {
         if (err instanceof Stopped) throw err;
