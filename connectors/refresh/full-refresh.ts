@@ -13,15 +13,24 @@ const HEARTBEAT_MS = 10_000;
 const STAGE = 'pg_temp.refresh_stage';
 
 /**
- * work_mem of a refresh's staging and swap transactions (set local): a tenant-wide grouped scan or
- * join hashes one entry per member, which at 4MB (the server default) spills to disk in batches.
- * Every process of one parallel statement may use it (times hash_mem_multiplier) per hash.
+ * Settings of a refresh's staging and swap transactions (set local), each measured on the demo
+ * definitions at 1,000,000 members (bench/refresh):
+ * - work_mem: a tenant-wide grouped scan or join hashes one entry per member, which at 4MB (the
+ *   server default) spills to disk in batches. Every process of a parallel statement may use it
+ *   (times hash_mem_multiplier) per hash. CDP_REFRESH_WORK_MEM overrides it.
+ * - jit off: the tenant-wide statements cost far above the JIT thresholds, and compiling them with
+ *   inlining and optimisation took longer than it saved (high_value staged in 5.1 s without, 5.9 s with).
  */
-export const REFRESH_WORK_MEM = process.env.CDP_REFRESH_WORK_MEM ?? '256MB';
+export const REFRESH_SETTINGS: Readonly<Record<string, string>> = Object.freeze({
+  work_mem: process.env.CDP_REFRESH_WORK_MEM ?? '256MB',
+  jit: 'off',
+});
 
-/** Sets the refresh's per-transaction settings (REFRESH_WORK_MEM) in the caller's transaction. */
+/** Applies REFRESH_SETTINGS to the caller's transaction (set local). */
 export async function tuneRefreshTransaction(db: Queryable): Promise<void> {
-  await db.query(`select set_config('work_mem', $1, true)`, [REFRESH_WORK_MEM]);
+  const names = Object.keys(REFRESH_SETTINGS);
+  await db.query('select set_config(n, v, true) from unnest($1::text[], $2::text[]) as s(n, v)',
+    [names, names.map((n) => REFRESH_SETTINGS[n])]);
 }
 
 export interface FullRefreshOptions {
@@ -60,6 +69,8 @@ export interface DefinitionReport {
   seconds: number;
   stageSeconds: number;
   swapSeconds: number;
+  /** ANALYZE of the written table for the definitions of the job that read it (0 when not needed). */
+  analyzeSeconds: number;
   error?: string;
 }
 
@@ -107,7 +118,7 @@ export async function runJob(pool: pg.Pool, tenantId: string, job: JobRow, opts:
     const failed = new Set<string>();
     for (const def of defs) {
       const started = performance.now();
-      const report: DefinitionReport = { key: def.key, batches: 0, changed: 0, seconds: 0, stageSeconds: 0, swapSeconds: 0 };
+      const report: DefinitionReport = { key: def.key, batches: 0, changed: 0, seconds: 0, stageSeconds: 0, swapSeconds: 0, analyzeSeconds: 0 };
       reports.push(report);
       const blocked = def.dependencies.find((d) => failed.has(d));
       if (opts.signal?.aborted) throw new Stopped();
@@ -157,7 +168,9 @@ export async function runJob(pool: pg.Pool, tenantId: string, job: JobRow, opts:
         report.swapSeconds = (performance.now() - swapStarted) / 1000;
         const readLater = defs.slice(defs.indexOf(def) + 1).some((d) => d.dependencies.includes(def.key));
         if (opts.maintenance && readLater && written >= ANALYZE_AFTER(members)) {
+          const analyzeStarted = performance.now();
           await opts.maintenance.query(def.kind === 'tag' ? 'analyze tag_values' : 'analyze audience_members');
+          report.analyzeSeconds = (performance.now() - analyzeStarted) / 1000;
         }
       } catch (err) {
         if (err instanceof Stopped) throw err;
