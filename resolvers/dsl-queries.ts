@@ -79,7 +79,13 @@ export function dslCatalog(ctx: Context): Promise<Catalog> {
 }
 
 /** A member filter ready to embed: `text` selects member_id; `values` are bound; next free parameter `next`. */
-export interface MemberFilter { text: string; values: unknown[]; next: number; sql: string }
+/**
+ * A compiled member filter, bound: `text` with `values` (`next` is the number of the first free
+ * parameter); `sql` the compiled text shown to users. With scope `members`, `values[2]` is the list
+ * of member ids to evaluate (empty here; the caller fills it). `batchOnly`: it ranks the population
+ * (quintile), so evaluating a few members costs as much as evaluating all.
+ */
+export interface MemberFilter { text: string; values: unknown[]; next: number; sql: string; batchOnly: boolean }
 
 /**
  * A filter answers questions about what it reads, so it may read only what the caller may: personal
@@ -104,15 +110,17 @@ async function requireReadable(ctx: Context, dependencies: readonly string[]): P
 }
 
 /**
- * Compiles a boolean DSL expression into a member filter at `asOf`; DSL_ERROR naming `argument` when
- * it does not check, FORBIDDEN when it reads what the caller may not.
+ * Compiles a boolean DSL expression into a member filter at `asOf` over all members of the tenant
+ * or (scope `members`) over a list of them; DSL_ERROR naming `argument` when it does not check,
+ * FORBIDDEN when it reads what the caller may not.
  */
-export async function memberFilter(ctx: Context, source: string, asOf: Date, argument: string): Promise<MemberFilter> {
-  const compiled = compileFilter(source, await dslCatalog(ctx), { scope: 'all' });
+export async function memberFilter(ctx: Context, source: string, asOf: Date, argument: string,
+  scope: 'all' | 'members' = 'all'): Promise<MemberFilter> {
+  const compiled = compileFilter(source, await dslCatalog(ctx), { scope });
   if (!compiled.ok) throw dslError(compiled.errors, argument);
   await requireReadable(ctx, compiled.dependencies);
-  const bound: CompiledQuery = bindQuery(compiled.query, { tenantId: tenantOf(ctx), asOf });
-  return { text: bound.text, values: [...bound.values], next: bound.values.length + 1, sql: compiled.query.text };
+  const bound: CompiledQuery = bindQuery(compiled.query, { tenantId: tenantOf(ctx), asOf, memberIds: [] });
+  return { text: bound.text, values: [...bound.values], next: bound.values.length + 1, sql: compiled.query.text, batchOnly: compiled.batchOnly };
 }
 
 function requireDslReader(ctx: Context): void {

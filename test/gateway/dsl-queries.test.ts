@@ -42,6 +42,32 @@ describe('members(where:)', () => {
     expect(byOrders.members.totalCount).toBe(30);
   });
 
+  it('walks matches far apart a page at a time, as one page lists them, and finds a lone match at the end', async () => {
+    const where = 'level = 3 and count(orders) > 0'; // ranks 3, 7, ..., 27
+    const all = (await ok(MEMBERS, { where, first: 100 })).members.nodes.map((n: any) => n.id);
+    expect(all).toEqual(rankIds([3, 7, 11, 15, 19, 23, 27]));
+    const walked: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 10; page++) {
+      const { members }: any = await ok(MEMBERS, { where, first: 2, after });
+      walked.push(...members.nodes.map((n: any) => n.id));
+      if (!members.pageInfo.hasNextPage) break;
+      after = members.pageInfo.endCursor;
+    }
+    expect(walked).toEqual(all);
+    const lone = await ok(MEMBERS, { where: 'birthday = date("1990-01-31") and count(orders) = 5', first: 1 });
+    expect(lone.members).toMatchObject({ totalCount: 1, pageInfo: { hasNextPage: false }, nodes: [{ id: rankIds([30])[0] }] });
+  });
+
+  it('pages a filter that ranks the whole population (quintile) as one evaluation of all members', async () => {
+    const where = 'quintile(level) >= 4';
+    const all = (await ok(MEMBERS, { where, first: 100 })).members;
+    const page = (await ok(MEMBERS, { where, first: 3 })).members;
+    expect(all.nodes.length).toBe(all.totalCount);
+    expect(all.nodes.length).toBeGreaterThan(3);
+    expect(page.nodes).toEqual(all.nodes.slice(0, 3));
+  });
+
   it('evaluates windows at asOf and ignores rows after it', async () => {
     // order j of rank k is created at 2026-01-01 + (10k + j) hours (and 0.123456 s)
     const data = await ok(MEMBERS, { where: 'count(orders within 1 day) > 0', asOf: '2026-01-02T00:00:00Z', first: 100 });

@@ -93,4 +93,8 @@ describe('reads go through indexes', () => {
       members(first: 5, after: $m) { nodes { id name } } changes(first: 5, after: $c) { nodes { kind member { id } } } } }`,
     { m: members.pageInfo.endCursor, c: changes.pageInfo.endCursor })).toEqual([]);
   });
+
+  it('a page of members(where:) with an order aggregate evaluates the members it pages through, not the tenant', async () => {
+    expect(await scannedBy(`{ members(where: "level >= 1 and count(orders) >= 3", first: 5) { nodes { id } } }`)).toEqual([]);
+  });
 });
