@@ -97,4 +97,12 @@ describe('reads go through indexes', () => {
   it('a page of members(where:) with an order aggregate evaluates the members it pages through, not the tenant', async () => {
     expect(await scannedBy(`{ members(where: "level >= 1 and count(orders) >= 3", first: 5) { nodes { id } } }`)).toEqual([]);
   });
+
+  it('an order by id with its member and items, a channel page of orders, tags and audiences with their categories', async () => {
+    const { orders } = (await gw.graphql(`{ orders(first: 1) { nodes { id } } }`, {}, acme.token)).body.data;
+    expect(await scannedBy(`query ($id: ID!) { order(id: $id) { id amount member { id name } items { sku } } }`, { id: orders.nodes[0].id })).toEqual([]);
+    expect(await scannedBy(`{ orders(channel: JD, first: 10) { nodes { id member { id } items { sku } } } }`)).toEqual([]);
+    expect(await scannedBy(`{ tags(first: 10) { nodes { name category versions { version } } } audiences(first: 10) { nodes { name size } }
+      tagCategories { path tagCount } }`)).toEqual([]);
+  });
 });
