@@ -14,7 +14,7 @@ export interface DefinitionTimes {
   engineColdStage: number;
   /** The swap transaction of the cold refresh (the rest of engineCold: staging, ANALYZE, bookkeeping). */
   engineColdSwap: number;
-  /** ANALYZE of tag_values after the cold swap, for the definitions reading it. */
+  /** ANALYZE of tag_values before the cold staging (it reads tags written earlier in the job). */
   engineColdAnalyze: number;
   engineWarm: number;
   engineWarmStage: number;

@@ -47,9 +47,10 @@ export interface FullRefreshOptions {
   /** Aborted at shutdown: the job stops between batches and goes back to the queue. */
   signal?: AbortSignal;
   /**
-   * The owner pool, for ANALYZE (cdp_app owns no table and cannot): after a swap that wrote many
-   * rows, later definitions of the job that read them (tag.x, audience.x) are planned with fresh
-   * statistics. Without it a first refresh of tags that read tags can take many times longer: at
+   * The owner pool, for ANALYZE (cdp_app owns no table and cannot): before a definition that reads
+   * (tag.x, audience.x) what an earlier swap of the job wrote in bulk, the table is analyzed, so it
+   * is planned with fresh statistics (once for several such reads: rfm_segment after rfm_r, rfm_f
+   * and rfm_m). Without it a first refresh of tags that read tags can take many times longer: at
    * 1,000,000 members rfm_segment staged in 150 s on stale statistics, 4 s on fresh ones.
    */
   maintenance?: pg.Pool;
@@ -57,6 +58,9 @@ export interface FullRefreshOptions {
 
 /** Rows a swap must write before the table is analyzed for the definitions that read it. */
 const ANALYZE_AFTER = (members: number) => Math.max(10_000, Math.floor(members / 10));
+
+/** The table a definition's values live in. */
+const tableOf = (key: string) => (key.startsWith('tag:') ? 'tag_values' : 'audience_members');
 
 class Stopped extends Error {}
 
@@ -69,7 +73,7 @@ export interface DefinitionReport {
   seconds: number;
   stageSeconds: number;
   swapSeconds: number;
-  /** ANALYZE of the written table for the definitions of the job that read it (0 when not needed). */
+  /** ANALYZE this definition waited for: what it reads was written in bulk earlier in the job (else 0). */
   analyzeSeconds: number;
   error?: string;
 }
@@ -116,6 +120,7 @@ export async function runJob(pool: pg.Pool, tenantId: string, job: JobRow, opts:
     await recordProgress(pool, tenantId, job.job_id, 0, total);
     client = await pool.connect();
     const failed = new Set<string>();
+    const unanalyzed = new Set<string>(); // definitions written in bulk since their table's last ANALYZE
     for (const def of defs) {
       const started = performance.now();
       const report: DefinitionReport = { key: def.key, batches: 0, changed: 0, seconds: 0, stageSeconds: 0, swapSeconds: 0, analyzeSeconds: 0 };
@@ -124,6 +129,15 @@ export async function runJob(pool: pg.Pool, tenantId: string, job: JobRow, opts:
       if (opts.signal?.aborted) throw new Stopped();
       try {
         if (blocked) throw new Error(`not refreshed: it reads ${blocked}, which failed`);
+        const stale = def.dependencies.filter((d) => unanalyzed.has(d));
+        if (opts.maintenance && stale.length > 0) {
+          for (const table of new Set(stale.map(tableOf))) {
+            await opts.maintenance.query(`analyze ${table}`);
+            for (const key of [...unanalyzed]) if (tableOf(key) === table) unanalyzed.delete(key);
+          }
+          report.analyzeSeconds = (performance.now() - started) / 1000;
+        }
+        const stageStarted = performance.now();
         await client.query(`drop table if exists ${STAGE}`);
         // one batch covering every member is the set-based query: one grouped pass, no id array
         if (def.batchOnly || members <= batchSize) {
@@ -153,7 +167,7 @@ export async function runJob(pool: pg.Pool, tenantId: string, job: JobRow, opts:
         }
         await client.query(`analyze ${STAGE}`);
         const swapStarted = performance.now();
-        report.stageSeconds = (swapStarted - started) / 1000;
+        report.stageSeconds = (swapStarted - stageStarted) / 1000;
         const written = await inTenantTx(client, tenantId, async (db) => {
           await tuneRefreshTransaction(db);
           await lockDefinitionExclusive(db, tenantId, def.key);
@@ -166,12 +180,7 @@ export async function runJob(pool: pg.Pool, tenantId: string, job: JobRow, opts:
         });
         report.changed = written;
         report.swapSeconds = (performance.now() - swapStarted) / 1000;
-        const readLater = defs.slice(defs.indexOf(def) + 1).some((d) => d.dependencies.includes(def.key));
-        if (opts.maintenance && readLater && written >= ANALYZE_AFTER(members)) {
-          const analyzeStarted = performance.now();
-          await opts.maintenance.query(def.kind === 'tag' ? 'analyze tag_values' : 'analyze audience_members');
-          report.analyzeSeconds = (performance.now() - analyzeStarted) / 1000;
-        }
+        if (written >= ANALYZE_AFTER(members)) unanalyzed.add(def.key);
       } catch (err) {
         if (err instanceof Stopped) throw err;
         failed.add(def.key);
