@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { beginForTenant, withTenant, type Queryable } from '../store/pool.js';
+import { inTenantTransaction, withTenant, type Queryable } from '../store/pool.js';
 import { bindQuery } from '../tags/compile.js';
 import { swapTagFromStage } from '../tags/apply.js';
 import { swapAudienceFromStage } from '../audiences/apply.js';
@@ -78,17 +78,6 @@ export interface DefinitionReport {
   error?: string;
 }
 
-async function inTenantTx<T>(client: pg.PoolClient, tenantId: string, fn: (db: Queryable) => Promise<T>): Promise<T> {
-  await client.query(beginForTenant(tenantId));
-  try {
-    const result = await fn(client);
-    await client.query('commit');
-    return result;
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  }
-}
 
 /**
  * Runs a claimed job to its end (finishJob is always called). For each definition of the target,
@@ -141,7 +130,7 @@ export async function runJob(pool: pg.Pool, tenantId: string, job: JobRow, opts:
         await client.query(`drop table if exists ${STAGE}`);
         // one batch covering every member is the set-based query: one grouped pass, no id array
         if (def.batchOnly || members <= batchSize) {
-          await inTenantTx(client, tenantId, (db) => stageAll(db, tenantId, def, asOf));
+          await inTenantTransaction(client, tenantId, (db) => stageAll(db, tenantId, def, asOf));
           report.batches = 1;
           processed += members;
           await recordProgress(pool, tenantId, job.job_id, processed, total);
@@ -149,7 +138,7 @@ export async function runJob(pool: pg.Pool, tenantId: string, job: JobRow, opts:
           let after = '0';
           await client.query(`create temp table refresh_stage (member_id bigint not null, value jsonb)`);
           for (;;) {
-            const ids = await inTenantTx(client, tenantId, async (db) => {
+            const ids = await inTenantTransaction(client, tenantId, async (db) => {
               const batch = (await db.query<{ member_id: string }>(
                 'select member_id from members where tenant_id = $1 and member_id > $2 order by member_id limit $3',
                 [tenantId, after, batchSize])).rows.map((r) => r.member_id);
@@ -168,7 +157,7 @@ export async function runJob(pool: pg.Pool, tenantId: string, job: JobRow, opts:
         await client.query(`analyze ${STAGE}`);
         const swapStarted = performance.now();
         report.stageSeconds = (swapStarted - stageStarted) / 1000;
-        const written = await inTenantTx(client, tenantId, async (db) => {
+        const written = await inTenantTransaction(client, tenantId, async (db) => {
           await tuneRefreshTransaction(db);
           await lockDefinitionExclusive(db, tenantId, def.key);
           if (def.kind === 'tag') {

@@ -73,6 +73,16 @@ export function beginForTenant(tenantId: string): string {
 export async function withTenant<T>(pool: pg.Pool, tenantId: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
+    return await inTenantTransaction(client, tenantId, fn);
+  } finally {
+    client.release();
+  }
+}
+
+/** withTenant on a connection the caller holds (one connection for several transactions). */
+export async function inTenantTransaction<C extends pg.ClientBase, T>(client: C, tenantId: string, fn: (client: C) => Promise<T>): Promise<T> {
+  try {
+    // inside the try: a BEGIN whose tenant setting failed leaves an aborted transaction to roll back
     await client.query(beginForTenant(tenantId));
     const result = await fn(client);
     await client.query('commit');
@@ -80,8 +90,6 @@ export async function withTenant<T>(pool: pg.Pool, tenantId: string, fn: (client
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
     throw err;
-  } finally {
-    client.release();
   }
 }
 
