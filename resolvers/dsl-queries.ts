@@ -78,12 +78,11 @@ export function dslCatalog(ctx: Context): Promise<Catalog> {
   return catalog;
 }
 
-/** A member filter ready to embed: `text` selects member_id; `values` are bound; next free parameter `next`. */
 /**
- * A compiled member filter, bound: `text` with `values` (`next` is the number of the first free
- * parameter); `sql` the compiled text shown to users. With scope `members`, `values[2]` is the list
- * of member ids to evaluate (empty here; the caller fills it). `batchOnly`: it ranks the population
- * (quintile), so evaluating a few members costs as much as evaluating all.
+ * A member filter ready to embed: `text` selects member_id, `values` are bound, `next` is the first
+ * free parameter number; `sql` the compiled text shown to users. With scope `members`, `values[2]`
+ * is the list of member ids to evaluate (empty here; the caller fills it). `batchOnly`: it ranks the
+ * population (quintile), so evaluating a few members costs as much as evaluating all.
  */
 export interface MemberFilter { text: string; values: unknown[]; next: number; sql: string; batchOnly: boolean }
 

@@ -4,7 +4,6 @@ import { parseId } from './ids.js';
 import { ChannelEnum, GenderEnum, IdentityKindEnum, OrderStatusEnum } from './enums.js';
 import { MemberRef, loadMember } from './member.js';
 import type { Context } from './context.js';
-import { survivorOf } from './rows.js';
 import { badInput, notFound, safeError, ErrorCode } from '../gateway/errors.js';
 import { MAX_ROWS, importEvents, importMembers, importOrders } from '../connectors/ingest/pipeline.js';
 import type { ImportRejection, ImportResult } from '../connectors/ingest/result.js';
@@ -103,16 +102,11 @@ function checkSize(rows: readonly unknown[], argument: string): void {
   if (rows.length > MAX_ROWS) throw badInput(`argument "${argument}" has ${rows.length} rows; at most ${MAX_ROWS} per call`, argument);
 }
 
-/** The member an id answers for now: itself, or the survivor of a merge that absorbed it. */
+/** The member an id answers for now: itself, or the survivor of a merge that absorbed it (loadMember). */
 async function currentMemberId(ctx: Context, id: string, argument: string): Promise<string> {
-  const r = await ctx.db.query(
-    `select m.member_id from members m
-      where m.tenant_id = $1
-        and m.member_id = ${survivorOf('$1', '$2')}`,
-    [tenantOf(ctx), id],
-  );
-  if (!r.rows[0]) throw safeError(ErrorCode.NOT_FOUND, `member ${id} (argument "${argument}") not found`, { argument });
-  return r.rows[0].member_id;
+  const member = await loadMember(ctx, id);
+  if (!member) throw safeError(ErrorCode.NOT_FOUND, `member ${id} (argument "${argument}") not found`, { argument });
+  return member.member_id;
 }
 
 function mergeFailure(err: unknown): never {
