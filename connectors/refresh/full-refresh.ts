@@ -78,7 +78,6 @@ export interface DefinitionReport {
   error?: string;
 }
 
-
 /**
  * Runs a claimed job to its end (finishJob is always called). For each definition of the target,
  * in dependency order: computes the new values into the connection's staging table (one set-based
@@ -136,7 +135,7 @@ export async function runJob(pool: pg.Pool, tenantId: string, job: JobRow, opts:
           await recordProgress(pool, tenantId, job.job_id, processed, total);
         } else {
           let after = '0';
-          await client.query(`create temp table refresh_stage (member_id bigint not null, value jsonb)`);
+          await client.query(`create temp table ${STAGE} (member_id bigint not null, value jsonb)`);
           for (;;) {
             const ids = await inTenantTransaction(client, tenantId, async (db) => {
               const batch = (await db.query<{ member_id: string }>(
@@ -212,7 +211,7 @@ function stageRows(def: PlannedDefinition, queryText: string): string {
 async function stageAll(db: Queryable, tenantId: string, def: PlannedDefinition, asOf: Date): Promise<void> {
   const query = def.query('all');
   await tuneRefreshTransaction(db);
-  await db.query(`create temp table refresh_stage as ${stageRows(def, query.text)}`, bindQuery(query, 'all', tenantId, asOf));
+  await db.query(`create temp table ${STAGE} as ${stageRows(def, query.text)}`, bindQuery(query, 'all', tenantId, asOf));
 }
 
 async function stageMembers(db: Queryable, tenantId: string, def: PlannedDefinition, asOf: Date, ids: string[]): Promise<void> {
