@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { prepareBenchDatabase, BENCH_DB, POOL_SIZE, type BenchData, type ServerKind } from './setup.js';
-import { measureCpu } from '../ingest/cpu.js';
+import { measureCpu } from '../cpu.js';
 import { POSTGRAPHILE_QUERY } from './postgraphile.js';
 import { MEMBER_QUERY } from './member-query.js';
 

@@ -19,7 +19,7 @@ import { createPools } from '../../connectors/store/pool.js';
 import { migrate } from '../../connectors/store/migrate.js';
 import { importCsvFile } from '../../connectors/csv/import-file.js';
 import { newTokenSecret } from '../../tenants/token-secret.js';
-import { backendCpuMs, measureCpu } from './cpu.js';
+import { backendCpuMs, measureCpu } from '../cpu.js';
 import { importOrdersBodies, makeEvents, makeOrders, ordersCsv, segmentBodies, trackBodies } from './data.js';
 
 const DB = 'cdp_profile_ingest';

@@ -9,7 +9,7 @@
  * and writes bench/results/ingest.json. Runs with NODE_ENV=production unless set (production-env.ts).
  * BENCH_ROUNDS (default 3): each path runs that many times, interleaved; the table shows medians. Sizes: BENCH_ORDERS (default 20000), BENCH_EVENTS (50000).
  * Beside wall time, each path reports the CPU it cost per row, in Node and in the Postgres backends
- * (cpu.ts; null when the server is not on this machine): on a shared machine they move far less.
+ * (bench/cpu.ts; null when the server is not on this machine): on a shared machine they move far less.
  */
 
 import './production-env.js';
@@ -28,7 +28,7 @@ import { migrate } from '../../connectors/store/migrate.js';
 import { importCsvFile } from '../../connectors/csv/import-file.js';
 import { newTokenSecret } from '../../tenants/token-secret.js';
 import { SEGMENT_BATCH, importOrdersBodies, makeEvents, makeOrders, ordersCsv, segmentBodies, trackBodies, type BenchEvent, type BenchOrder } from './data.js';
-import { measureCpu } from './cpu.js';
+import { measureCpu } from '../cpu.js';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 20_000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
