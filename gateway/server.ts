@@ -14,6 +14,7 @@ import type { Logger } from './logger.js';
 import { ChangeHub } from '../connectors/changes/change-hub.js';
 import type { Services } from '../resolvers/context.js';
 import { serveIde } from './ide.js';
+import { compiledExecution } from './executor.js';
 import { handleCollect, isCollectPath } from '../connectors/collect/segment.js';
 import { argumentNamesPlugin } from './argument-errors.js';
 import { createGovernance, costExtension, recordPlanned, type Governance, type GovernanceOptions } from './plugins/index.js';
@@ -47,7 +48,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const metrics = new GatewayMetrics();
   const governance = await createGovernance({ pools: opts.pools, metrics, log: opts.log, options: opts.governance });
   const apollo = new ApolloServer<Context>({
-    schema,
+    gateway: compiledExecution(schema),
+    logger: opts.log,
     formatError: errorFormatter(opts.log, opts.development),
     includeStacktraceInErrorResponses: opts.development,
     // Tokens travel in the Authorization header, never in cookies: there is no ambient credential

@@ -81,6 +81,20 @@ describe('importOrders', () => {
     expect((await h.ok(IMPORT_ORDERS, { orders: [far] })).importOrders).toMatchObject({ accepted: 0, duplicates: 1 });
   });
 
+  it('refuses a call whose variables do not fit the schema, naming each row and field, and stores none of it', async () => {
+    const r = await h.gw.graphql(IMPORT_ORDERS, { orders: [
+      order('V-0', '13800000050'),
+      order('V-1', '13800000051', { amount: 'abc' }),
+      order('V-2', '13800000052', { channel: 'EBAY' }),
+    ] }, h.token);
+    expect(r.status).toBe(400);
+    expect(r.body.errors?.map((e: any) => [e.message.replace(/;.*/, ''), e.extensions.code, e.extensions.argument])).toEqual([
+      ['argument "orders": Variable "$orders" got invalid value "abc" at "orders[1].amount"', 'BAD_USER_INPUT', 'orders'],
+      ['argument "orders": Variable "$orders" got invalid value "EBAY" at "orders[2].channel"', 'BAD_USER_INPUT', 'orders'],
+    ]);
+    expect(await h.sql(`select 1 from orders where tenant_id = $1 and channel_order_id like 'V-%'`, [h.tenantId])).toEqual([]);
+  });
+
   it('takes at most 5000 rows per call', async () => {
     const rows = Array.from({ length: 5001 }, (_, i) => order(`C-${i}`, '13800000020'));
     const r = await h.gw.graphql(IMPORT_ORDERS, { orders: rows }, h.token);
