@@ -18,6 +18,7 @@ import { compiledExecution } from './executor.js';
 import { handleCollect, isCollectPath } from '../connectors/collect/segment.js';
 import { argumentNamesPlugin } from './argument-errors.js';
 import { createGovernance, costExtension, recordPlanned, type Governance, type GovernanceOptions } from './plugins/index.js';
+import { parseJsonBody } from './plugins/limits.js';
 import { RequestPlanner, partsOfSearch, type RequestParts } from './request-plan.js';
 
 export interface GatewayOptions {
@@ -172,7 +173,7 @@ async function readJson(req: http.IncomingMessage): Promise<{ value: unknown } |
   const text = Buffer.concat(chunks).toString('utf8');
   if (text === '') return { value: undefined };
   try {
-    return { value: JSON.parse(text) };
+    return { value: parseJsonBody(text) };
   } catch {
     return { error: 'request body is not valid JSON', status: 400 };
   }

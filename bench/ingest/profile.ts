@@ -88,13 +88,13 @@ async function main(): Promise<void> {
     const events = makeEvents(EVENTS);
     const csvFile = path.join(dir, 'orders.csv');
     await writeFile(csvFile, ordersCsv(orders));
-    const post = async (url: string, authorization: string, body: string) => {
+    const post = async (url: string, authorization: string, body: Buffer) => {
       const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body });
       const answer = (await res.json()) as any;
       const result = answer.data ? Object.values(answer.data)[0] as any : answer;
       if (res.status !== 200 || answer.errors || result.rejected.length > 0) throw new Error(JSON.stringify(answer).slice(0, 300));
     };
-    const runs: Record<string, { rows: number; bodies?: string[]; run: (t: { tenantId: string; token: string }) => Promise<void> }> = {
+    const runs: Record<string, { rows: number; bodies?: Buffer[]; run: (t: { tenantId: string; token: string }) => Promise<void> }> = {
       'graphql-orders': { rows: ORDERS, bodies: importOrdersBodies(orders), run: async (t) => {
         for (const b of runs['graphql-orders'].bodies!) await post(`${base}/graphql`, `Bearer ${t.token}`, b);
       } },

@@ -125,7 +125,7 @@ async function copyEvents(events: BenchEvent[], round: number): Promise<Measured
   return timed(() => copyAll(copies));
 }
 
-async function graphql(url: string, token: string, body: string): Promise<void> {
+async function graphql(url: string, token: string, body: Buffer): Promise<void> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
   const answer = (await res.json()) as { errors?: unknown; data?: Record<string, { rejected: unknown[] }> };
   const result = answer.data && Object.values(answer.data)[0];

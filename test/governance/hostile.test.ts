@@ -98,6 +98,15 @@ describe('hostile requests', () => {
       .map((r) => [r.label, r.expect])));
   });
 
+  it('finds a NUL deep in the variables, and takes the text \\u0000 (a backslash, not a NUL) as text', async () => {
+    const nested = await post(gw.url, { query: 'mutation ($m: [MemberInput!]!) { importMembers(members: $m) { accepted } }',
+      variables: { m: [{ identities: [{ kind: 'PHONE', value: '13800000001' }] }, { identities: [{ kind: 'PHONE', value: '13800000002' }], attributes: { ['k\u0000']: 1 } }] } }, acme.token);
+    expect(nested.body.errors?.map((e: any) => [e.message, e.extensions.code])).toEqual([['text arguments may not contain the NUL character (\\u0000)', 'BAD_USER_INPUT']]);
+    const text = await post(gw.url, { query: 'query ($v: String!) { memberByIdentity(kind: EMAIL, value: $v) { id } }', variables: { v: 'a\\u0000b@example.com' } }, acme.token);
+    expect(text.body).toMatchObject({ data: { memberByIdentity: null } });
+    expect(text.body.errors).toBeUndefined();
+  });
+
   it('refuses a body over the HTTP limit before reading it all', async () => {
     const r = await post(gw.url, `{"query": "{ viewer { consumer } }", "variables": {"x": "${'x'.repeat(17 * 1024 * 1024)}"}}`, acme.token, true);
     expect(r.status).toBe(413);
