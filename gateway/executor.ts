@@ -1,5 +1,5 @@
 import type { ApolloServerOptionsWithGateway } from '@apollo/server';
-import { GraphQLError, getVariableValues, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { GraphQLError, execute, getVariableValues, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import type { Context } from '../resolvers/context.js';
 
@@ -15,11 +15,16 @@ interface ExecutorRequest {
 }
 
 /**
- * Apollo Server's execution step, compiled: each validated document (Apollo's document store keeps
- * one DocumentNode per query text) is compiled once by graphql-jit into a function that coerces its
- * variables and resolves its fields, and that function runs every request of the document.
- * graphql-js interprets the document against the schema on every request instead: coercing
- * importOrders' 5,000 input objects took a third of an import's Node CPU. Resolvers, plugins,
+ * Apollo Server's execution step, compiled for mutations: each validated mutation document (Apollo's
+ * document store keeps one DocumentNode per query text) is compiled once by graphql-jit into a
+ * function that coerces its variables and resolves its fields, and that function runs every request
+ * of the document. graphql-js interprets the document against the schema on every request instead:
+ * coercing importOrders' 5,000 input objects took a third of an import's Node CPU. Queries stay on
+ * graphql-js, the cheaper of the two for them: the member page of bench/graphql cost 2.8M
+ * instructions per request on graphql-js behind this executor and 3.0M compiled
+ * (bench/graphql/instructions.ts). The executor itself costs reads about 0.25M instructions per
+ * request over Apollo's own (2.55-2.6M without it, three runs each): the price of compiled
+ * imports, paid until Apollo has an executor option. Resolvers, plugins,
  * error formatting and the document cache stay Apollo's and ours; graphql-ws subscriptions keep
  * graphql-js.
  *
@@ -36,6 +41,9 @@ export function compiledExecution(schema: GraphQLSchema): GatewayInterface {
     return query;
   };
   const executor = async ({ document, operation, operationName, context, request }: ExecutorRequest): Promise<ExecutionResult> => {
+    if (operation.operation !== 'mutation') {
+      return execute({ schema, document, operationName, contextValue: context, variableValues: request.variables });
+    }
     const query = compile(document, operationName);
     if (!isCompiledQuery(query)) return query;
     const variables = request.variables ?? {};
