@@ -59,6 +59,14 @@ function memberFromTraits(traits: Msg, ids: Array<{ kind: string; value: unknown
   };
 }
 
+/** An event message as EventInput (a function of the module: no closure made per message). */
+function eventOf(msg: Msg, type: string, path: string, ids: ReturnType<typeof identitiesOf>, name: unknown, properties: unknown): Mapped {
+  return {
+    kind: 'event', path,
+    input: { eventId: msg.messageId, name, channel: channelOf(msg, type), occurredAt: timeOf(msg), identities: ids, properties: properties ?? {} },
+  };
+}
+
 /** Maps message `m` at `path` (e.g. `batch[3]`); `type` comes from the message or the endpoint. */
 export function mapMessage(m: unknown, path: string, endpointType?: string): Mapped {
   if (m === null || typeof m !== 'object' || Array.isArray(m)) return { kind: 'invalid', message: `${path}: must be an object` };
@@ -75,19 +83,15 @@ export function mapMessage(m: unknown, path: string, endpointType?: string): Map
       return { kind: 'invalid', message: (err as Error).message };
     }
   }
-  const event = (name: unknown, properties: unknown) => ({
-    kind: 'event' as const, path,
-    input: { eventId: msg.messageId, name, channel: channelOf(msg, type), occurredAt: timeOf(msg), identities: ids, properties: properties ?? {} },
-  });
   switch (type) {
     case 'track':
-      return event(msg.event, msg.properties);
+      return eventOf(msg, type, path, ids, msg.event, msg.properties);
     case 'page':
-      return event('page_view', { ...msg.properties, ...(msg.name ? { name: msg.name } : {}), ...(msg.category ? { category: msg.category } : {}) });
+      return eventOf(msg, type, path, ids, 'page_view', { ...msg.properties, ...(msg.name ? { name: msg.name } : {}), ...(msg.category ? { category: msg.category } : {}) });
     case 'screen':
-      return event('screen_view', { ...msg.properties, ...(msg.name ? { name: msg.name } : {}) });
+      return eventOf(msg, type, path, ids, 'screen_view', { ...msg.properties, ...(msg.name ? { name: msg.name } : {}) });
     case 'group':
-      return event('group', { groupId: msg.groupId, traits: msg.traits ?? {} });
+      return eventOf(msg, type, path, ids, 'group', { groupId: msg.groupId, traits: msg.traits ?? {} });
     case 'identify': {
       const traits = msg.traits ?? msg.context?.traits ?? {};
       if (typeof traits !== 'object' || Array.isArray(traits)) return { kind: 'invalid', message: `${path}.traits: must be an object` };

@@ -74,19 +74,24 @@ export function identityValue(kind: IdentityKind, value: unknown, path: string):
   return v;
 }
 
+/**
+ * Item `i` of a record's identity list, checked. A function of the module, not a closure made per
+ * record: under tsx every named closure is wrapped to keep its name, on each call of its maker.
+ */
+function identityAt(items: unknown[], i: number, path: string): IdentityKey {
+  const o = (items[i] ?? {}) as Record<string, unknown>;
+  return identityKey(o.kind, o.value, `${path}[${i}]`);
+}
+
 /** The identities of a record, checked, de-duplicated, in input order. */
 export function identityList(v: unknown, path: string): IdentityKey[] {
   if (v !== undefined && v !== null && !Array.isArray(v)) fail(path, 'must be a list of { kind, value }');
   const items = (v as unknown[]) ?? [];
-  const at = (i: number) => {
-    const o = (items[i] ?? {}) as Record<string, unknown>;
-    return identityKey(o.kind, o.value, `${path}[${i}]`);
-  };
-  if (items.length === 1) return [at(0)]; // the common record: nothing to de-duplicate
+  if (items.length === 1) return [identityAt(items, 0, path)]; // the common record: nothing to de-duplicate
   const out: IdentityKey[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < items.length; i++) {
-    const key = at(i);
+    const key = identityAt(items, i, path);
     const s = keyString(key);
     if (!seen.has(s)) out.push(key);
     seen.add(s);

@@ -4,6 +4,8 @@
  * the field path, so that a rejection reads `orders[3].amount: must be >= 0`.
  */
 
+import { rememberJson } from './records.js';
+
 /** A rejected value: `path` is the field (e.g. `orders[3].amount`), `reason` what is wrong with it. */
 export class FieldError extends Error {
   constructor(readonly path: string, readonly reason: string) {
@@ -159,6 +161,7 @@ export function jsonObject(v: unknown, path: string): Record<string, unknown> | 
   const json = JSON.stringify(v);
   if (json.length > 64 * 1024) fail(path, 'must be at most 64 KB of JSON');
   if (json.includes('\\u0000')) fail(path, 'must not contain NUL characters');
+  rememberJson(v, json);
   return v as Record<string, unknown>;
 }
 

@@ -12,6 +12,15 @@ export type Column = readonly [name: string, type: string];
 const US = '\u001f';
 const RS = '\u001e';
 
+// JSON text already written for an object while it was checked (fields.ts jsonObject), so that
+// the batch does not stringify it a second time. Objects are not changed between check and write.
+const jsonTexts = new WeakMap<object, string>();
+
+/** Notes `text` as the JSON of `value`, for encodeRecords. */
+export function rememberJson(value: object, text: string): void {
+  jsonTexts.set(value, text);
+}
+
 function encodeValue(v: unknown): string {
   if (typeof v === 'string') {
     // every text value passed validation, which refuses control characters; this guards the format itself
@@ -25,7 +34,7 @@ function encodeValue(v: unknown): string {
   if (v instanceof Date) return String(v.getTime());
   if (typeof v === 'boolean') return v ? 't' : 'f';
   if (Array.isArray(v)) return `{${v.map((x) => `"${String(x).replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
-  if (typeof v === 'object') return JSON.stringify(v);
+  if (typeof v === 'object') return jsonTexts.get(v) ?? JSON.stringify(v);
   return encodeValue(String(v));
 }
 
