@@ -1,8 +1,8 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { rm } from 'node:fs/promises';
-import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../connectors/store/embedded.js';
+import { freePort } from '../support/ports.js';
 
 const dir = `.data/test-embedded-${randomBytes(3).toString('hex')}`;
 let first: EmbeddedDatabase | undefined;
@@ -11,17 +11,6 @@ afterAll(async () => {
   await first?.stop();
   await rm(dir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 describe('the embedded Postgres', () => {
   it('says why it did not start when another server holds its data directory, and what to do', async () => {

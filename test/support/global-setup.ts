@@ -1,11 +1,11 @@
 import type { TestProject } from 'vitest/node';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import net from 'node:net';
 import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../connectors/store/embedded.js';
 import { migrate } from '../../connectors/store/migrate.js';
 import { serverUrl, databaseUrl } from './urls.js';
+import { freePort } from './ports.js';
 
 let embedded: EmbeddedDatabase | undefined;
 let embeddedDir: string | undefined;
@@ -48,17 +48,6 @@ export async function teardown(): Promise<void> {
   await admin.end();
   if (embedded) await embedded.stop();
   if (embeddedDir) await rm(embeddedDir, { recursive: true, force: true });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 }
 
 declare module 'vitest' {
