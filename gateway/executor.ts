@@ -23,10 +23,9 @@ interface ExecutorRequest {
  * graphql-js, the cheaper of the two for them: the member page of bench/graphql cost 2.8M
  * instructions per request on graphql-js behind this executor and 3.0M compiled
  * (bench/graphql/instructions.ts). The executor itself costs reads about 0.25M instructions per
- * request over Apollo's own (2.55-2.6M without it, three runs each): the price of compiled
- * imports, paid until Apollo has an executor option. Resolvers, plugins,
- * error formatting and the document cache stay Apollo's and ours; graphql-ws subscriptions keep
- * graphql-js.
+ * request over Apollo's own (2.55-2.6M without it): the price of compiled imports, paid until
+ * Apollo has an executor option. Resolvers, plugins, error formatting and the document cache stay
+ * Apollo's and ours; graphql-ws subscriptions keep graphql-js.
  *
  * Plugged in through Apollo's gateway interface, the one hook Apollo has for its executor: `load`
  * hands Apollo the schema (as a federation gateway would) and this executor.

@@ -16,6 +16,7 @@ import pg from 'pg';
 import { createGateway } from '../../gateway/server.js';
 import { createLogger } from '../../gateway/logger.js';
 import { createPools } from '../../connectors/store/pool.js';
+import { GENERIC_PLANS } from '../../connectors/ingest/db.js';
 import { migrate } from '../../connectors/store/migrate.js';
 import { importCsvFile } from '../../connectors/csv/import-file.js';
 import { newTokenSecret } from '../../tenants/token-secret.js';
@@ -30,7 +31,7 @@ const PATHS = (process.env.PATHS ?? 'graphql-orders,csv-orders,graphql-track,seg
 /** Statement kinds, by their text; the first that matches names a statement. */
 const KINDS: Array<[string, RegExp]> = [
   ['begin/commit', /^(begin|commit|rollback$)/],
-  ['savepoint', /^(set local plan_cache_mode = force_generic_plan; )?(savepoint|release savepoint|rollback to savepoint)/],
+  ['savepoint', /^(savepoint|release savepoint|rollback to savepoint)/],
   ['identity look-up', /^with k as .*for key share/],
   ['create members', /^with r as .*insert into members/],
   ['link identities', /^insert into identities/],
@@ -41,7 +42,9 @@ const KINDS: Array<[string, RegExp]> = [
   ['governance', /usage_records|audit_log|update tokens|cdp_rate_take/],
   ['sequence names', /pg_get_serial_sequence/], // once per process
 ];
-const kindOf = (sql: string) => KINDS.find(([, re]) => re.test(sql))?.[0] ?? sql.slice(0, 50);
+// the plan setting that opens each ingest savepoint in the same round trip (connectors/ingest/db.ts)
+const withoutPlanSetting = (sql: string) => (sql.startsWith(`${GENERIC_PLANS}; `) ? sql.slice(GENERIC_PLANS.length + 2) : sql);
+const kindOf = (sql: string) => KINDS.find(([, re]) => re.test(withoutPlanSetting(sql)))?.[0] ?? sql.slice(0, 50);
 
 let label: string | null = null;
 const stats = new Map<string, Map<string, { n: number; cpu: number; wall: number }>>();

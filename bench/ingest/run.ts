@@ -24,6 +24,7 @@ import { createGateway } from '../../gateway/server.js';
 import { createLogger } from '../../gateway/logger.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../connectors/store/embedded.js';
 import { createPools, type Pools } from '../../connectors/store/pool.js';
+import { GENERIC_PLANS } from '../../connectors/ingest/db.js';
 import { migrate } from '../../connectors/store/migrate.js';
 import { importCsvFile } from '../../connectors/csv/import-file.js';
 import { newTokenSecret } from '../../tenants/token-secret.js';
@@ -81,9 +82,9 @@ const prepare = (table: string, columns: string, rows: unknown[][]): PreparedCop
 async function copyAll(copies: PreparedCopy[]): Promise<void> {
   const c = await pools.admin.connect();
   try {
-    // one transaction, its foreign-key checks planned like the imports' (connectors/ingest/db.ts,
-    // GENERIC_PLANS): on a custom plan they too read the whole new tenant per row
-    await c.query('begin; set local plan_cache_mode = force_generic_plan');
+    // one transaction, its foreign-key checks planned like the imports' (GENERIC_PLANS): on a
+    // custom plan they too read the whole new tenant per row
+    await c.query(`begin; ${GENERIC_PLANS}`);
     for (const { table, columns, text } of copies) {
       await pipeline(Readable.from([text]), c.query(copyFrom(`copy ${table} (${columns}) from stdin`)));
     }

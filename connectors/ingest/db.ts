@@ -39,11 +39,11 @@ let counter = 0;
  * in them: about one row. On that estimate every index that starts with tenant_id looked alike, and
  * the planner read all of the tenant's identities or members through an index that could only
  * filter them, once per key of the batch: a new tenant's imports grew quadratic (its second 50,000
- * events took 55 s instead of 2 s). A generic plan estimates `tenant_id = $1` as an average tenant
+ * events took 51-55 s instead of 2 s). A generic plan estimates `tenant_id = $1` as an average tenant
  * (1 / distinct tenants), on which the key columns' indexes win. Batch statements lose nothing:
  * their rows arrive as one text parameter whose size no plan knows.
  */
-const GENERIC_PLANS = 'set local plan_cache_mode = force_generic_plan';
+export const GENERIC_PLANS = 'set local plan_cache_mode = force_generic_plan';
 
 /**
  * Runs `fn` inside a savepoint of the open transaction: released on success, rolled back on error
