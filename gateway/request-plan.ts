@@ -1,5 +1,6 @@
 import { getOperationAST, parse, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { analyzeOperation, type Analysis } from './plugins/analyze.js';
+import { compileQuery, type CompiledQuery } from '../resolvers/compiled/compile-query.js';
 import { checkAnalysis, checkNul, checkSource, type GovernanceLimits } from './plugins/limits.js';
 
 /** What the gateway knows of a request before Apollo runs it: enough to open it in one round trip. */
@@ -8,6 +9,8 @@ export interface RequestPlan {
   /** The points the cost plugin will charge: max(1, analysed cost). */
   cost: number;
   analysis: Analysis;
+  /** The operation as one SQL statement (gateway/compiled-read.ts), when the compiler takes it. */
+  compiled?: CompiledQuery;
 }
 
 /** The parts of a GraphQL request the plan reads (POST body or GET search parameters). */
@@ -23,6 +26,8 @@ interface CachedDocument {
   valid?: boolean;
   /** Analyses by operation name and the values of the variables they depend on. */
   analyses: Map<string, Analysis>;
+  /** Compiled queries by operation name (null: left to graphql-js). */
+  compiled?: Map<string, CompiledQuery | null>;
 }
 
 // Distinct analyses kept per document: a variable the cost depends on (`first: $n`) varies little.
@@ -45,6 +50,8 @@ export class RequestPlanner {
     private readonly schema: GraphQLSchema,
     private readonly limits: GovernanceLimits,
     private readonly maxDocuments = 1000,
+    /** Compile query operations to SQL where the compiler can (CDP_COMPILED_READS=off: never). */
+    private readonly compile = true,
   ) {}
 
   /** The plan of a request, or null when it must take the general path. */
@@ -64,7 +71,17 @@ export class RequestPlanner {
     if (checkAnalysis(analysis, this.limits) || checkNul(cached.document, vars)) return null;
     cached.valid ??= validate(this.schema, cached.document).length === 0;
     if (!cached.valid) return null;
-    return { operation: op.operation, cost: Math.max(1, analysis.cost), analysis };
+    const plan: RequestPlan = { operation: op.operation, cost: Math.max(1, analysis.cost), analysis };
+    if (op.operation === 'query' && this.compile) {
+      cached.compiled ??= new Map();
+      let compiled = cached.compiled.get(operationName ?? '');
+      if (compiled === undefined) {
+        const result = compileQuery(this.schema, op);
+        cached.compiled.set(operationName ?? '', (compiled = 'notCompiled' in result ? null : result));
+      }
+      if (compiled) plan.compiled = compiled;
+    }
+    return plan;
   }
 
   private analysis(cached: CachedDocument, op: OperationDefinitionNode, name: string | undefined,

@@ -15,6 +15,7 @@ import { ChangeHub } from '../connectors/changes/change-hub.js';
 import type { Services } from '../resolvers/context.js';
 import { serveIde } from './ide.js';
 import { compiledExecution } from './executor.js';
+import { compiledReads } from './compiled-read.js';
 import { handleCollect, isCollectPath } from '../connectors/collect/segment.js';
 import { argumentNamesPlugin } from './argument-errors.js';
 import { createGovernance, costExtension, recordPlanned, type Governance, type GovernanceOptions } from './plugins/index.js';
@@ -29,6 +30,8 @@ export interface GatewayOptions {
   onStatement?: (text: string, values?: readonly unknown[]) => void;
   /** Cost and rate limits, stores, usage flush interval (gateway/plugins). */
   governance?: GovernanceOptions;
+  /** Queries the compiler takes run as one statement (gateway/compiled-read.ts); default on, CDP_COMPILED_READS=off. */
+  compiledReads?: boolean;
 }
 
 export interface Gateway {
@@ -62,7 +65,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     plugins: [ApolloServerPluginCacheControlDisabled(), argumentNamesPlugin(), ...governance.plugins],
   });
   await apollo.start();
-  const planner = new RequestPlanner(schema, governance.limits);
+  const planner = new RequestPlanner(schema, governance.limits, undefined, opts.compiledReads ?? process.env.CDP_COMPILED_READS !== 'off');
+  const answerCompiled = compiledReads({ pool: opts.pools.request, governance, metrics, onStatement: opts.onStatement });
   const changes = new ChangeHub(opts.pools.appConnection);
   await changes.start();
   const services: Services = { changes };
@@ -97,7 +101,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     let scope: RequestScope | undefined;
     const started = process.hrtime.bigint();
     try {
-      const plan = planner.plan(req.method === 'GET' ? partsOfSearch(url.searchParams) : (body?.value as RequestParts | undefined));
+      const parts = req.method === 'GET' ? partsOfSearch(url.searchParams) : (body?.value as RequestParts | undefined);
+      const plan = planner.plan(parts);
+      if (plan?.compiled && !(parts as { extensions?: unknown }).extensions
+        && await answerCompiled(req, res, plan, parts!.variables as Record<string, unknown> | undefined, started)) return;
       const executed = await apollo.executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: req.method, headers, search: url.search, body: body?.value },
         context: async () => {

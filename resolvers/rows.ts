@@ -33,11 +33,16 @@ export interface MemberRow {
 const TODAY = `(now() at time zone 'UTC')::date`;
 const BIRTHDAY_IN = (years: string) => `(m.birthday + make_interval(years => extract(year from ${TODAY})::int - extract(year from m.birthday)::int${years}))::date`;
 
+/** Member.age of the member `m`: whole years since the birthday, today (UTC). */
+export const MEMBER_AGE = `extract(year from age(${TODAY}, m.birthday))::int`;
+/** Member.daysUntilBirthday of the member `m`: 0..365 (UTC). */
+export const MEMBER_DAYS_UNTIL_BIRTHDAY = `case when ${BIRTHDAY_IN('')} >= ${TODAY} then ${BIRTHDAY_IN('')} - ${TODAY} else ${BIRTHDAY_IN(' + 1')} - ${TODAY} end`;
+
 /** Columns every member query selects (table alias `m`). */
 export const MEMBER_COLUMNS = `m.member_id, m.name, m.gender, to_char(m.birthday, 'YYYY-MM-DD') as birthday, m.phone, m.email,
   m.province, m.city, m.registered_at, m.registered_channel, m.level, m.points, m.married, m.has_children, m.attributes,
-  m.id_card_sha256 is not null as has_id_card, extract(year from age(${TODAY}, m.birthday))::int as age,
-  case when ${BIRTHDAY_IN('')} >= ${TODAY} then ${BIRTHDAY_IN('')} - ${TODAY} else ${BIRTHDAY_IN(' + 1')} - ${TODAY} end as days_until_birthday`;
+  m.id_card_sha256 is not null as has_id_card, ${MEMBER_AGE} as age,
+  ${MEMBER_DAYS_UNTIL_BIRTHDAY} as days_until_birthday`;
 
 /**
  * The member id `id` answers for now: itself, or the survivor of the merge that absorbed it, as a

@@ -27,12 +27,14 @@ export function bearerToken(header: string | undefined | null): { token: string 
   return { token: m[1] };
 }
 
-type PrincipalRow = {
+/** A row of cdp_authenticate / cdp_open_read. */
+export type PrincipalRow = {
   tenant_id: string; tenant_name: string; token_id: string | number; consumer_id: string | number; consumer_name: string;
   scopes: string[]; rate_per_minute: number; status: string;
 };
 
-function consumerOf(row: PrincipalRow): Principal {
+/** The consumer a row of cdp_authenticate / cdp_open_read names (its status checked by the caller). */
+export function consumerOf(row: PrincipalRow): Principal & { kind: 'consumer' } {
   return {
     kind: 'consumer',
     tenantId: row.tenant_id,
@@ -70,6 +72,9 @@ export async function beginAuthenticated(client: pg.ClientBase, token: string): 
   return { failure: 'UNKNOWN' };
 }
 
+/** The statement authenticateRead runs, prepared once per connection (also pipelined, gateway/compiled-read.ts). */
+export const OPEN_READ = { name: 'cdp_open_read', text: 'select * from cdp_open_read($1)' } as const;
+
 /**
  * Authenticates `token` for a read-only request (a query operation) in one round trip and without a
  * transaction: `cdp_open_read` (migrations/040) sets app.tenant_id for the connection's session, so
@@ -81,7 +86,7 @@ export async function beginAuthenticated(client: pg.ClientBase, token: string): 
  */
 export async function authenticateRead(client: pg.ClientBase, token: string): Promise<Principal | { failure: AuthFailure }> {
   const digest = hashToken(token);
-  const row = (await client.query<PrincipalRow>({ name: 'cdp_open_read', text: 'select * from cdp_open_read($1)', values: [digest] })).rows[0];
+  const row = (await client.query<PrincipalRow>({ ...OPEN_READ, values: [digest] })).rows[0];
   if (row) return row.status === 'active' ? consumerOf(row) : { failure: 'REVOKED' };
   const root = await client.query('select cdp_is_root_token($1) as root', [digest]);
   return root.rows[0]?.root ? { kind: 'root' } : { failure: 'UNKNOWN' };

@@ -47,10 +47,15 @@ describe('round trips per request', () => {
   });
 
   it('adds only the statements the fields need', async () => {
-    const sqls = await roundTrips('query ($id: ID!) { member(id: $id) { name } }', { id: memberId });
+    const sqls = await roundTrips('query ($id: ID!) { member(id: $id) { name events(first: 1) { nodes { name } } } }', { id: memberId });
     expect(sqls).toHaveLength(2);
     expect(sqls[0]).toBe('select * from cdp_open_read($1)');
     expect(sqls[1]).toMatch(/from members m/);
+  });
+
+  it('answers a compiled query in one round trip: the token check and its statement pipelined', async () => {
+    expect(await roundTrips('query ($id: ID!) { member(id: $id) { name orders { nodes { id } } } }', { id: memberId }))
+      .toEqual([expect.stringMatching(/^pipeline: cdp_open_read, cdp_q_\d+$/)]);
   });
 
   it('takes budget from the shared bucket once per lease (1% of the plan), not once per request', async () => {

@@ -23,7 +23,7 @@ export interface GraphQLResponse<T> {
 }
 
 /** A gateway on an ephemeral port over the file's test database; stopped after the file. */
-export async function startTestGateway(db: TestDatabase, opts: { development?: boolean; governance?: GovernanceOptions } = {}): Promise<TestGateway> {
+export async function startTestGateway(db: TestDatabase, opts: { development?: boolean; governance?: GovernanceOptions; compiledReads?: boolean } = {}): Promise<TestGateway> {
   const statements: string[] = [];
   const statementValues: { text: string; values: readonly unknown[] }[] = [];
   const gateway = await createGateway({
@@ -31,6 +31,7 @@ export async function startTestGateway(db: TestDatabase, opts: { development?: b
     log: createLogger(process.env.LOG_LEVEL ?? 'silent'),
     development: opts.development ?? false,
     governance: opts.governance,
+    compiledReads: opts.compiledReads,
     onStatement: (text, values) => {
       statements.push(text);
       statementValues.push({ text, values: values ?? [] });

@@ -1,0 +1,97 @@
+import type http from 'node:http';
+import type pg from 'pg';
+import { OPEN_READ, bearerToken, consumerOf, type PrincipalRow } from '../tenants/auth.js';
+import { hashToken } from '../tenants/token-secret.js';
+import { hasScope } from '../tenants/scopes.js';
+import { runPipeline } from '../connectors/store/pipeline.js';
+import { bucketOf, costExtension } from './plugins/cost.js';
+import { consumerLabel } from './plugins/state.js';
+import type { Governance } from './plugins/index.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { RequestPlan } from './request-plan.js';
+
+export interface CompiledReadDeps {
+  /** The request pool (its sessions carry the tenant cdp_open_read sets). */
+  pool: pg.Pool;
+  governance: Governance;
+  metrics: GatewayMetrics;
+  onStatement?: (text: string, values?: readonly unknown[]) => void;
+}
+
+// Tokens seen without a scope some compiled statement assumed, so their next requests skip the
+// attempt. Only ever used to decline the compiled path, never to grant anything.
+const MAX_REMEMBERED = 10_000;
+
+/** What Apollo would answer for this request's headers is JSON (`application/json`), not another format. */
+function wantsJson(req: http.IncomingMessage): boolean {
+  if (req.method === 'POST' && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return false;
+  const accept = req.headers.accept;
+  return accept === undefined || accept === '*/*' || (/application\/json/i.test(accept) && !/graphql-response/i.test(accept));
+}
+
+/**
+ * The compiled read path: a query operation the planner compiled to one statement (resolvers/
+ * compiled) is answered in one round trip to Postgres, with the token check and the statement
+ * pipelined on one connection (cdp_open_read sets the tenant, the statement runs next under RLS),
+ * and the response is the statement's JSON text with extensions.cost, as Apollo would have written
+ * it. Charged, metered and recorded as the plugins do for any query. Whatever is not the plain
+ * success of a caller holding every scope the statement assumed (unknown or revoked token, root,
+ * a narrowed scope, a refused value, the rate limit, a database error) returns false and the
+ * request takes the general path, which answers it with the usual errors; nothing was sent yet.
+ */
+export function compiledReads(deps: CompiledReadDeps) {
+  const lacking = new Map<string, readonly string[]>();
+  const { governance, metrics } = deps;
+
+  return async function answer(req: http.IncomingMessage, res: http.ServerResponse, plan: RequestPlan,
+    variables: Record<string, unknown> | undefined, startedNs: bigint): Promise<boolean> {
+    const compiled = plan.compiled;
+    if (!compiled || !wantsJson(req)) return false;
+    const bearer = bearerToken(req.headers.authorization);
+    if ('failure' in bearer) return false;
+    const digest = hashToken(bearer.token);
+    const digestKey = digest.toString('base64');
+    const knownScopes = lacking.get(digestKey);
+    if (knownScopes && !compiled.scopes.every((s) => hasScope(knownScopes, s))) return false;
+    const values = compiled.bind(variables);
+    if (!values) return false;
+
+    const client = await deps.pool.connect();
+    let results: pg.QueryResult[];
+    try {
+      deps.onStatement?.(compiled.text, values); // the request's statement (as for the general path, not the token check)
+      results = await runPipeline(client, [{ ...OPEN_READ, values: [digest] }, { name: compiled.name, text: compiled.text, values }]);
+    } catch (err) {
+      client.release(err as Error); // its prepared statements may be in a state pg does not know
+      return false;
+    }
+    client.release();
+
+    const row = results[0].rows[0] as PrincipalRow | undefined;
+    if (!row || row.status !== 'active') return false;
+    const principal = consumerOf(row);
+    if (!compiled.scopes.every((s) => hasScope(principal.scopes, s))) {
+      if (lacking.size >= MAX_REMEMBERED) lacking.clear();
+      lacking.set(digestKey, principal.scopes);
+      return false;
+    }
+    lacking.delete(digestKey);
+    const { key, capacity } = bucketOf(principal, governance.limits);
+    if (plan.cost > capacity) return false;
+    const taken = await governance.store.take(key, capacity, plan.cost).catch(() => undefined);
+    if (!taken?.allowed) return false; // a refused take spends nothing: the general path answers RATE_LIMITED
+
+    const { data, reads } = results[1].rows[0] as { data: string; reads: string[] | null };
+    const body = `{"data":${data},"extensions":{"cost":${JSON.stringify(costExtension({ ...taken, cost: plan.cost }))}}}\n`;
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+
+    const consumer = consumerLabel(principal);
+    metrics.requests.inc({ consumer, operation: 'query' });
+    metrics.cost.inc({ consumer }, plan.cost);
+    metrics.latency.observe({ consumer }, Number(process.hrtime.bigint() - startedNs) / 1e9);
+    governance.recorder.touchToken(principal.tenantId, principal.tokenId);
+    governance.recorder.record(principal.tenantId, principal.consumerId, reads ? [...plan.analysis.reads, ...reads] : plan.analysis.reads);
+    return true;
+  };
+}

@@ -1,0 +1,53 @@
+import { getArgumentValues, type FieldNode, type GraphQLField } from 'graphql';
+import type { Scope } from '../../tenants/scopes.js';
+
+/**
+ * What compiling one operation collects: the statement's bind values (each computed from the
+ * request's variables when the statement runs) and the scopes its answer assumes the caller holds.
+ * Values only ever reach the statement as bind values: aliases, ids, page sizes, cursors, all of
+ * them; the SQL text holds nothing but our own names and expressions.
+ */
+export class Compilation {
+  /** Computes the value of parameter $n+1 from the request's (coerced) variables. */
+  readonly params: ParamSource[] = [];
+  readonly scopes = new Set<Scope>();
+
+  /** A bind value, as `$n::cast` in the text. */
+  param(source: ParamSource, cast: string): string {
+    this.params.push(source);
+    return `$${this.params.length}::${cast}`;
+  }
+
+  /** A constant bind value (a response key chosen by the client). */
+  constant(value: string): string {
+    return this.param(() => value, 'text');
+  }
+
+  require(scope: Scope): void {
+    this.scopes.add(scope);
+  }
+}
+
+/** One request's bind: variables coerced by graphql-js, and a memo of argument values per field node. */
+export interface Bind {
+  variables: Record<string, unknown>;
+  memo: Map<FieldNode, Record<string, unknown>>;
+}
+
+/** Computes a bind value; throws when the resolvers would refuse the value (the general path reports it). */
+export type ParamSource = (bind: Bind) => unknown;
+
+/** A field's argument values as graphql-js gives them to its resolver (defaults applied); memoised per bind. */
+export function argumentsOf(bind: Bind, def: GraphQLField<unknown, unknown>, node: FieldNode): Record<string, unknown> {
+  let args = bind.memo.get(node);
+  if (!args) bind.memo.set(node, (args = getArgumentValues(def, node, bind.variables)));
+  return args;
+}
+
+/** Why an operation is left to graphql-js; compiling returns it instead of throwing. */
+export interface NotCompiled {
+  notCompiled: string;
+}
+
+/** Thrown inside the compiler only, and turned into NotCompiled at its entry point. */
+export class Uncompilable extends Error {}

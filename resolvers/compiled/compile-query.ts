@@ -1,0 +1,86 @@
+import { getVariableValues, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { Compilation, Uncompilable, argumentsOf, type Bind, type NotCompiled } from './compilation.js';
+import { keyOf, objectJson, plainFields } from './object-json.js';
+import { MEMBER, memberTagsFrom } from './member-json.js';
+import { parseId } from '../ids.js';
+import { survivorOf } from '../rows.js';
+import type { Scope } from '../../tenants/scopes.js';
+
+/**
+ * A query operation compiled into one statement that builds its whole `data` object in Postgres,
+ * for the shapes frontends ask most (a member with its scalar fields, identities, orders with items,
+ * tags). The statement reads the tenant from the session (`cdp_current_tenant()`, set by the
+ * authentication that runs just before it on the same connection) and filters every table by it,
+ * under row-level security as every other statement.
+ */
+export interface CompiledQuery {
+  /** Its prepared-statement name (one per compiled text, at most MAX_COMPILED per process). */
+  name: string;
+  /** One row: `data` (the JSON text of `data`), `reads` (lineage nodes the resolvers would note, or null). */
+  text: string;
+  /** Scopes the caller must hold unnarrowed for the statement to answer what the resolvers would. */
+  scopes: readonly Scope[];
+  /** The bind values for the request's variables; null when graphql-js must answer (it reports the error). */
+  bind(variables: Record<string, unknown> | undefined): unknown[] | null;
+}
+
+// Compiled texts are prepared on every pooled connection that runs them: keep their number bounded.
+// A document compiled again (after the planner's cache let it go) gets its text's name back.
+const MAX_COMPILED = 200;
+const names = new Map<string, string>();
+
+/** The operation compiled, or why not (then graphql-js executes it as usual). */
+export function compileQuery(schema: GraphQLSchema, op: OperationDefinitionNode): CompiledQuery | NotCompiled {
+  if (op.operation !== 'query') return { notCompiled: 'only queries are compiled' };
+  if (op.directives?.length) return { notCompiled: 'directives are left to graphql-js' };
+  const c = new Compilation();
+  const queryType = schema.getQueryType()!;
+  let text: string;
+  try {
+    const pairs: string[] = [];
+    const reads: string[] = [];
+    for (const node of plainFields(op.selectionSet)) {
+      if (node.name.value === '__typename') {
+        pairs.push(`${keyOf(c, node)}, 'Query'`);
+        continue;
+      }
+      if (node.name.value !== 'member') throw new Uncompilable(`Query.${node.name.value} is left to graphql-js`);
+      const def = queryType.getFields().member;
+      c.require('members:read');
+      const id = c.param((b: Bind) => parseId(argumentsOf(b, def, node).id as string, 'id'), 'bigint');
+      const member = `(select ${objectJson(c, MEMBER, schema.getType('Member') as never, node.selectionSet, 'm')}
+        from members m where m.tenant_id = cdp_current_tenant() and m.member_id = ${survivorOf('cdp_current_tenant()', id)})`;
+      pairs.push(`${keyOf(c, node)}, ${member}`);
+      // lineage: Member.tags notes each tag it answers (resolvers/tag.ts)
+      if (plainFields(node.selectionSet).some((f) => f.name.value === 'tags')) {
+        reads.push(`select 'tag:' || tv.tag_name from members m, lateral (select tv.tag_name ${memberTagsFrom('m')}) tv
+          where m.tenant_id = cdp_current_tenant() and m.member_id = ${survivorOf('cdp_current_tenant()', id)}`);
+      }
+    }
+    text = `select json_build_object(${pairs.join(', ')})::text as data, ${reads.length ? `array(${reads.join(' union ')})` : 'null::text[]'} as reads`;
+  } catch (err) {
+    if (err instanceof Uncompilable) return { notCompiled: err.message };
+    throw err;
+  }
+  let name = names.get(text);
+  if (!name) {
+    if (names.size >= MAX_COMPILED) return { notCompiled: `${MAX_COMPILED} statements compiled already` };
+    names.set(text, (name = `cdp_q_${names.size + 1}`));
+  }
+  const params = c.params;
+  return {
+    name,
+    text,
+    scopes: [...c.scopes],
+    bind(inputs) {
+      const coerced = getVariableValues(schema, op.variableDefinitions ?? [], inputs ?? {});
+      if (coerced.errors) return null;
+      const b: Bind = { variables: coerced.coerced, memo: new Map() };
+      try {
+        return params.map((p) => p(b));
+      } catch {
+        return null; // a value the resolvers refuse: graphql-js answers with their error
+      }
+    },
+  };
+}

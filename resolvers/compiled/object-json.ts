@@ -1,0 +1,73 @@
+import { Kind, type FieldNode, type GraphQLField, type GraphQLObjectType, type SelectionSetNode } from 'graphql';
+import { Compilation, Uncompilable } from './compilation.js';
+
+/**
+ * How a type's fields read in SQL, for the types the compiler handles: each field either a column
+ * expression of the row alias, or a nested value built by a function of its own.
+ */
+export interface TypeTable {
+  name: string;
+  /** Scalar fields: the SQL expression of the field's JSON value, given the row's alias. */
+  columns: Record<string, (alias: string) => string>;
+  /** Fields whose answer the resolvers mask or hide without the `pii` scope. */
+  pii?: ReadonlySet<string>;
+  /** Fields with a nested value (lists, connections): their SQL expression. */
+  nested?: Record<string, Nested>;
+}
+
+/** The SQL of a nested field: its selection, schema field and the parent row's alias are given. */
+export type Nested = (c: Compilation, node: FieldNode, def: GraphQLField<unknown, unknown>, alias: string) => string;
+
+// json_build_object takes at most 100 arguments: 50 keys.
+const MAX_KEYS = 50;
+
+/** The fields of a selection set, when it holds only plain fields (no fragments, no directives). */
+export function plainFields(set: SelectionSetNode | undefined): FieldNode[] {
+  if (!set) throw new Uncompilable('a selection set is missing');
+  const fields: FieldNode[] = [];
+  const keys = new Set<string>();
+  for (const s of set.selections) {
+    if (s.kind !== Kind.FIELD) throw new Uncompilable('fragments are left to graphql-js');
+    if (s.directives?.length) throw new Uncompilable('directives are left to graphql-js');
+    const key = s.alias?.value ?? s.name.value;
+    // graphql-js merges repeated keys; the compiler does not
+    if (keys.has(key)) throw new Uncompilable(`the response key ${key} is selected twice`);
+    keys.add(key);
+    fields.push(s);
+  }
+  if (fields.length > MAX_KEYS) throw new Uncompilable(`more than ${MAX_KEYS} fields in one selection`);
+  return fields;
+}
+
+/**
+ * `json_build_object(...)` of a selection on an object. Keys are the schema's field names written by
+ * us; an alias (chosen by the client) is a bind value. `__typename` is the type's name.
+ */
+export function keyOf(c: Compilation, node: FieldNode): string {
+  return node.alias && node.alias.value !== node.name.value ? c.constant(node.alias.value) : `'${node.name.value}'`;
+}
+
+export function objectJson(c: Compilation, table: TypeTable, type: GraphQLObjectType, set: SelectionSetNode | undefined, alias: string): string {
+  const pairs: string[] = [];
+  for (const node of plainFields(set)) {
+    const name = node.name.value;
+    let value: string;
+    if (name === '__typename') {
+      value = `'${table.name}'`;
+    } else if (Object.hasOwn(table.columns, name)) {
+      if (table.pii?.has(name)) c.require('pii');
+      value = table.columns[name](alias);
+    } else if (table.nested && Object.hasOwn(table.nested, name)) {
+      if (table.pii?.has(name)) c.require('pii');
+      value = table.nested[name](c, node, type.getFields()[name], alias);
+    } else {
+      throw new Uncompilable(`${table.name}.${name} is left to graphql-js`);
+    }
+    // the name was matched against our own table above, so it is one of our identifiers
+    pairs.push(`${keyOf(c, node)}, ${value}`);
+  }
+  return `json_build_object(${pairs.join(', ')})`;
+}
+
+/** An ISO-8601 UTC timestamp with milliseconds, as the DateTime scalar prints a JS Date. */
+export const isoTime = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
