@@ -50,8 +50,8 @@ export function compiledReads(deps: CompiledReadDeps) {
     const bearer = bearerToken(req.headers.authorization);
     if ('failure' in bearer) return false;
     const digest = hashToken(bearer.token);
-    const digestKey = digest.toString('base64');
-    const knownScopes = lacking.get(digestKey);
+    const digestKey = lacking.size ? digest.toString('base64') : undefined;
+    const knownScopes = digestKey && lacking.get(digestKey);
     if (knownScopes && !compiled.scopes.every((s) => hasScope(knownScopes, s))) return false;
     const values = compiled.bind(variables);
     if (!values) return false;
@@ -72,10 +72,10 @@ export function compiledReads(deps: CompiledReadDeps) {
     const principal = consumerOf(row);
     if (!compiled.scopes.every((s) => hasScope(principal.scopes, s))) {
       if (lacking.size >= MAX_REMEMBERED) lacking.clear();
-      lacking.set(digestKey, principal.scopes);
+      lacking.set(digest.toString('base64'), principal.scopes);
       return false;
     }
-    lacking.delete(digestKey);
+    if (digestKey) lacking.delete(digestKey);
     const { key, capacity } = bucketOf(principal, governance.limits);
     if (plan.cost > capacity) return false;
     const taken = await governance.store.take(key, capacity, plan.cost).catch(() => undefined);

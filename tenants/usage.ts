@@ -58,35 +58,62 @@ const TOUCH_TOKENS = `
 
 /** Aggregates reads and token uses in memory and writes them in batches. */
 export class UsageRecorder {
-  private usage = new Map<string, Map<string, Pending>>();
+  // tenant → consumer and day → node → pending: a read adds to a map keyed by the node string itself
+  private usage = new Map<string, Map<string, Map<string, Pending>>>();
   private touches = new Map<string, Map<string, Date>>();
   private readonly lastTouch = new Map<string, number>();
   private pendingCount = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<FlushResult> | undefined;
+  private today = { start: 0, end: 0, day: '' };
 
   constructor(private readonly opts: UsageRecorderOptions) {}
 
   /** Counts one read of each node by a consumer (a node read twice in one request counts once). */
   record(tenantId: string, consumerId: string, nodes: Iterable<UsageNode>, at = new Date()): void {
-    const day = at.toISOString().slice(0, 10);
+    const day = this.dayOf(at);
+    const byNode = this.nodesOf(tenantId, consumerId, day);
     let dropped = 0;
-    for (const node of nodes) if (!this.add(tenantId, { consumerId, day, node, count: 1, last: at })) dropped += 1;
+    for (const node of nodes) {
+      const p = byNode.get(node);
+      if (p) {
+        p.count += 1;
+        if (at > p.last) p.last = at;
+      } else if (!this.addTo(byNode, { consumerId, day, node, count: 1, last: at })) {
+        dropped += 1;
+      }
+    }
     if (dropped) this.opts.onDropped?.(dropped);
   }
 
-  private add(tenantId: string, row: Pending): boolean {
-    let byKey = this.usage.get(tenantId);
-    if (!byKey) this.usage.set(tenantId, (byKey = new Map()));
-    const key = `${row.consumerId}\u0000${row.day}\u0000${row.node}`;
-    const p = byKey.get(key);
+  /** The UTC day of `at` as YYYY-MM-DD (the day's bounds kept, so most calls format nothing). */
+  private dayOf(at: Date): string {
+    const t = at.getTime();
+    if (t >= this.today.start && t < this.today.end) return this.today.day;
+    const start = t - (((t % 86_400_000) + 86_400_000) % 86_400_000);
+    this.today = { start, end: start + 86_400_000, day: at.toISOString().slice(0, 10) };
+    return this.today.day;
+  }
+
+  private nodesOf(tenantId: string, consumerId: string, day: string): Map<string, Pending> {
+    let byConsumer = this.usage.get(tenantId);
+    if (!byConsumer) this.usage.set(tenantId, (byConsumer = new Map()));
+    const key = `${consumerId}\u0000${day}`;
+    let byNode = byConsumer.get(key);
+    if (!byNode) byConsumer.set(key, (byNode = new Map()));
+    return byNode;
+  }
+
+  /** Adds `row` to the pending reads of its consumer and day; false when the buffer is full. */
+  private addTo(byNode: Map<string, Pending>, row: Pending): boolean {
+    const p = byNode.get(row.node);
     if (p) {
       p.count += row.count;
       if (row.last > p.last) p.last = row.last;
       return true;
     }
     if (this.pendingCount >= (this.opts.maxPending ?? 50_000)) return false;
-    byKey.set(key, { ...row });
+    byNode.set(row.node, { ...row });
     this.pendingCount += 1;
     return true;
   }
@@ -131,7 +158,7 @@ export class UsageRecorder {
     this.pendingCount = 0;
     const result: FlushResult = { tenants: 0, usageRows: 0, tokens: 0 };
     for (const tenantId of new Set([...usage.keys(), ...touches.keys()])) {
-      const rows = [...(usage.get(tenantId)?.values() ?? [])];
+      const rows = [...(usage.get(tenantId)?.values() ?? [])].flatMap((byNode) => [...byNode.values()]);
       const tokens = [...(touches.get(tenantId)?.entries() ?? [])];
       try {
         await inTenant(this.opts.pool, tenantId, async (client) => {
@@ -148,7 +175,7 @@ export class UsageRecorder {
         result.tenants += 1;
       } catch (err) {
         this.opts.onError?.(err);
-        for (const p of rows) this.add(tenantId, p);
+        for (const p of rows) this.addTo(this.nodesOf(tenantId, p.consumerId, p.day), p);
         for (const [id, at] of tokens) this.touches.get(tenantId)?.set(id, at) ?? this.touches.set(tenantId, new Map([[id, at]]));
       }
     }

@@ -11,6 +11,9 @@ export class Compilation {
   /** Computes the value of parameter $n+1 from the request's (coerced) variables. */
   readonly params: ParamSource[] = [];
   readonly scopes = new Set<Scope>();
+  /** Lateral sub-selects joined to the member row being compiled, each with columns `j` and `reads`. */
+  laterals: { join: string; alias: string }[] = [];
+  private lateralCount = 0;
 
   /** A bind value, as `$n::cast` in the text. */
   param(source: ParamSource, cast: string): string {
@@ -21,6 +24,13 @@ export class Compilation {
   /** A constant bind value (a response key chosen by the client). */
   constant(value: string): string {
     return this.param(() => value, 'text');
+  }
+
+  /** Joins `select` to the member row being compiled; returns its alias. */
+  lateral(select: string): string {
+    const alias = `l${++this.lateralCount}`;
+    this.laterals.push({ join: `left join lateral (${select}) ${alias} on true`, alias });
+    return alias;
   }
 
   require(scope: Scope): void {

@@ -1,7 +1,7 @@
 import { getVariableValues, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { Compilation, Uncompilable, argumentsOf, type Bind, type NotCompiled } from './compilation.js';
 import { keyOf, objectJson, plainFields } from './object-json.js';
-import { MEMBER, memberTagsFrom } from './member-json.js';
+import { MEMBER } from './member-json.js';
 import { parseId } from '../ids.js';
 import { survivorOf } from '../rows.js';
 import type { Scope } from '../../tenants/scopes.js';
@@ -29,6 +29,9 @@ export interface CompiledQuery {
 const MAX_COMPILED = 200;
 const names = new Map<string, string>();
 
+/** text[] expressions concatenated (a null one adds nothing). */
+const concat = (arrays: string[]) => (arrays.length ? arrays.join(' || ') : 'null::text[]');
+
 /** The operation compiled, or why not (then graphql-js executes it as usual). */
 export function compileQuery(schema: GraphQLSchema, op: OperationDefinitionNode): CompiledQuery | NotCompiled {
   if (op.operation !== 'query') return { notCompiled: 'only queries are compiled' };
@@ -38,6 +41,7 @@ export function compileQuery(schema: GraphQLSchema, op: OperationDefinitionNode)
   let text: string;
   try {
     const pairs: string[] = [];
+    const rows: string[] = [];
     const reads: string[] = [];
     for (const node of plainFields(op.selectionSet)) {
       if (node.name.value === '__typename') {
@@ -48,16 +52,18 @@ export function compileQuery(schema: GraphQLSchema, op: OperationDefinitionNode)
       const def = queryType.getFields().member;
       c.require('members:read');
       const id = c.param((b: Bind) => parseId(argumentsOf(b, def, node).id as string, 'id'), 'bigint');
-      const member = `(select ${objectJson(c, MEMBER, schema.getType('Member') as never, node.selectionSet, 'm')}
-        from members m where m.tenant_id = cdp_current_tenant() and m.member_id = ${survivorOf('cdp_current_tenant()', id)})`;
-      pairs.push(`${keyOf(c, node)}, ${member}`);
-      // lineage: Member.tags notes each tag it answers (resolvers/tag.ts)
-      if (plainFields(node.selectionSet).some((f) => f.name.value === 'tags')) {
-        reads.push(`select 'tag:' || tv.tag_name from members m, lateral (select tv.tag_name ${memberTagsFrom('m')}) tv
-          where m.tenant_id = cdp_current_tenant() and m.member_id = ${survivorOf('cdp_current_tenant()', id)}`);
-      }
+      c.laterals = [];
+      const json = objectJson(c, MEMBER, schema.getType('Member') as never, node.selectionSet, 'm');
+      // each member is a lateral row of the statement: its JSON, and the lineage its tags note
+      const r = `r${rows.length + 1}`;
+      rows.push(`left join lateral (select ${json} as j, ${concat(c.laterals.map((l) => `${l.alias}.reads`))} as reads
+        from members m ${c.laterals.map((l) => l.join).join(' ')}
+       where m.tenant_id = cdp_current_tenant() and m.member_id = ${survivorOf('cdp_current_tenant()', id)}) ${r} on true`);
+      pairs.push(`${keyOf(c, node)}, ${r}.j`);
+      reads.push(`${r}.reads`);
     }
-    text = `select json_build_object(${pairs.join(', ')})::text as data, ${reads.length ? `array(${reads.join(' union ')})` : 'null::text[]'} as reads`;
+    text = `select json_build_object(${pairs.join(', ')})::text as data, ${concat(reads)} as reads
+      from (select) one ${rows.join(' ')}`;
   } catch (err) {
     if (err instanceof Uncompilable) return { notCompiled: err.message };
     throw err;

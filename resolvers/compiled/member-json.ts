@@ -89,16 +89,20 @@ function ordersConnection(c: Compilation, node: FieldNode, def: GraphQLField<unk
   const afterId = c.param((b) => after(b)?.[1] ?? null, 'bigint');
   const connection = objectType(def);
   const orderType = objectType(connection.getFields().nodes);
-  const inPage = `filter (where o.rn <= ${limit})`;
+  const fields = plainFields(node.selectionSet);
+  // edges and pageInfo need the extra row (is there a next page?) and each row's place in the page
+  const paged = fields.some((f) => f.name.value === 'edges' || f.name.value === 'pageInfo');
+  const inPage = paged ? `filter (where o.rn <= ${limit})` : '';
+  const order = paged ? 'o.rn' : 'o.created_at desc, o.order_id desc';
   const pairs: string[] = [];
-  for (const f of plainFields(node.selectionSet)) {
+  for (const f of fields) {
     let value: string;
     switch (f.name.value) {
       case '__typename':
         value = `'${connection.name}'`;
         break;
       case 'nodes':
-        value = `coalesce(json_agg(${objectJson(c, ORDER, orderType, f.selectionSet, 'o')} order by o.rn) ${inPage}, '[]')`;
+        value = `coalesce(json_agg(${objectJson(c, ORDER, orderType, f.selectionSet, 'o')} order by ${order}) ${inPage}, '[]')`;
         break;
       case 'edges': {
         const edgeType = objectType(connection.getFields().edges);
@@ -129,11 +133,11 @@ function ordersConnection(c: Compilation, node: FieldNode, def: GraphQLField<unk
     }
     pairs.push(`${keyOf(c, f)}, ${value}`);
   }
-  return `(select json_build_object(${pairs.join(', ')})
-    from (select o.*, row_number() over (order by o.created_at desc, o.order_id desc) as rn
-            from (select * from orders o where o.tenant_id = ${m}.tenant_id and o.member_id = ${m}.member_id
+  const page = `select * from orders o where o.tenant_id = ${m}.tenant_id and o.member_id = ${m}.member_id
                     and (${afterTime} is null or (o.created_at, o.order_id) < (${afterTime}, ${afterId}))
-                  order by o.created_at desc, o.order_id desc limit ${limit} + 1) o) o)`;
+                  order by o.created_at desc, o.order_id desc limit ${limit}`;
+  return `(select json_build_object(${pairs.join(', ')})
+    from ${paged ? `(select o.*, row_number() over (order by o.created_at desc, o.order_id desc) as rn from (${page} + 1) o) o` : `(${page}) o`})`;
 }
 
 /** Member: the columns of rows.ts's MEMBER_COLUMNS as JSON values, and its identities, orders and tags. */
@@ -167,8 +171,10 @@ export const MEMBER: TypeTable = {
     orders: ordersConnection,
     tags: (c, node, def, m) => {
       c.require('tags:read');
-      return `coalesce((select json_agg(${objectJson(c, TAG_VALUE, objectType(def), node.selectionSet, 'tv')} order by tv.tag_name)
-      ${memberTagsFrom(m)}), '[]')`;
+      // a lateral of the member's row: its names are also the lineage the resolver notes (resolvers/tag.ts)
+      const t = c.lateral(`select json_agg(${objectJson(c, TAG_VALUE, objectType(def), node.selectionSet, 'tv')} order by tv.tag_name) as j,
+        array_agg('tag:' || tv.tag_name) as reads ${memberTagsFrom(m)}`);
+      return `coalesce(${t}.j, '[]')`;
     },
   },
 };

@@ -66,6 +66,13 @@ describe('reads go through indexes', () => {
       orders(first: 10) { nodes { id amount items { sku } } } events(first: 5) { nodes { name } } tags { name value } } }`, { id: memberId })).toEqual([]);
   });
 
+  it('the compiled member page: member(id) with identities, an order page with items and cursors, tags', async () => {
+    expect(await scannedBy(`query ($id: ID!) { member(id: $id) { id name age identities { kind value }
+      orders(first: 10) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id amount items { sku } } } } tags { name value } } }`,
+    { id: memberId })).toEqual([]);
+    expect(gw.statements.at(-1)).toMatch(/^select json_build_object\(/); // it was the compiled statement that was planned
+  });
+
   it('member(id) by a merged-away id', async () => {
     const [survivor, absorbed] = (await db.admin.query(`select member_id::text from members where tenant_id = $1 order by member_id limit 2`, [acme.tenantId])).rows;
     await db.admin.query(`insert into member_aliases (tenant_id, alias_id, member_id) values ($1, $2, $3)`, [acme.tenantId, absorbed.member_id, survivor.member_id]);
