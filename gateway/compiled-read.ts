@@ -18,6 +18,8 @@ export interface CompiledReadDeps {
   onStatement?: (text: string, values?: readonly unknown[]) => void;
 }
 
+const DATA_OPEN = Buffer.from('{"data":');
+
 // Tokens seen without a scope some compiled statement assumed, so their next requests skip the
 // attempt. Only ever used to decline the compiled path, never to grant anything.
 const MAX_REMEMBERED = 10_000;
@@ -82,8 +84,9 @@ export function compiledReads(deps: CompiledReadDeps) {
     if (!taken?.allowed) return false; // a refused take spends nothing: the general path answers RATE_LIMITED
 
     const { data, reads } = results[1].rows[0] as { data: string; reads: string[] | null };
-    const body = `{"data":${data},"extensions":{"cost":${JSON.stringify(costExtension({ ...taken, cost: plan.cost }))}}}\n`;
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    const body = Buffer.concat([DATA_OPEN, Buffer.from(data, 'base64'),
+      Buffer.from(`,"extensions":{"cost":${JSON.stringify(costExtension({ ...taken, cost: plan.cost }))}}}\n`, 'latin1')]);
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
     res.end(body);
 
     const consumer = consumerLabel(principal);
