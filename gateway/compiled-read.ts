@@ -21,8 +21,10 @@ export interface CompiledReadDeps {
 const DATA_OPEN = Buffer.from('{"data":');
 
 // Tokens seen without a scope some compiled statement assumed, so their next requests skip the
-// attempt. Only ever used to decline the compiled path, never to grant anything.
+// attempt for a minute (scopes can be changed). Only ever used to decline the compiled path, never
+// to grant anything.
 const MAX_REMEMBERED = 10_000;
+const REMEMBER_MS = 60_000;
 
 /** What Apollo would answer for this request's headers is JSON (`application/json`), not another format. */
 function wantsJson(req: http.IncomingMessage): boolean {
@@ -42,7 +44,7 @@ function wantsJson(req: http.IncomingMessage): boolean {
  * request takes the general path, which answers it with the usual errors; nothing was sent yet.
  */
 export function compiledReads(deps: CompiledReadDeps) {
-  const lacking = new Map<string, readonly string[]>();
+  const lacking = new Map<string, { scopes: readonly string[]; until: number }>();
   const { governance, metrics } = deps;
 
   return async function answer(req: http.IncomingMessage, res: http.ServerResponse, plan: RequestPlan,
@@ -53,8 +55,8 @@ export function compiledReads(deps: CompiledReadDeps) {
     if ('failure' in bearer) return false;
     const digest = hashToken(bearer.token);
     const digestKey = lacking.size ? digest.toString('base64') : undefined;
-    const knownScopes = digestKey && lacking.get(digestKey);
-    if (knownScopes && !compiled.scopes.every((s) => hasScope(knownScopes, s))) return false;
+    const known = digestKey ? lacking.get(digestKey) : undefined;
+    if (known && known.until > Date.now() && !compiled.scopes.every((s) => hasScope(known.scopes, s))) return false;
     const values = compiled.bind(variables);
     if (!values) return false;
 
@@ -74,7 +76,7 @@ export function compiledReads(deps: CompiledReadDeps) {
     const principal = consumerOf(row);
     if (!compiled.scopes.every((s) => hasScope(principal.scopes, s))) {
       if (lacking.size >= MAX_REMEMBERED) lacking.clear();
-      lacking.set(digest.toString('base64'), principal.scopes);
+      lacking.set(digest.toString('base64'), { scopes: principal.scopes, until: Date.now() + REMEMBER_MS });
       return false;
     }
     if (digestKey) lacking.delete(digestKey);
