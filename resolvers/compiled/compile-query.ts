@@ -1,4 +1,4 @@
-import { getVariableValues, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { getVariableValues, type GraphQLObjectType, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { Compilation, Uncompilable, argumentsOf, type Bind, type NotCompiled } from './compilation.js';
 import { keyOf, objectJson, plainFields } from './object-json.js';
 import { MEMBER } from './member-json.js';
@@ -53,7 +53,7 @@ export function compileQuery(schema: GraphQLSchema, op: OperationDefinitionNode)
       c.require('members:read');
       const id = c.param((b: Bind) => parseId(argumentsOf(b, def, node).id as string, 'id'), 'bigint');
       c.laterals = [];
-      const json = objectJson(c, MEMBER, schema.getType('Member') as never, node.selectionSet, 'm');
+      const json = objectJson(c, MEMBER, schema.getType('Member') as GraphQLObjectType, node.selectionSet, 'm');
       // each member is a lateral row of the statement: its JSON, and the lineage its tags note
       const r = `r${rows.length + 1}`;
       rows.push(`left join lateral (select ${json} as j, ${concat(c.laterals.map((l) => `${l.alias}.reads`))} as reads

@@ -135,6 +135,22 @@ describe('compiled reads answer what the resolvers answer', () => {
   });
 });
 
+describe('compiled reads over GET', () => {
+  it('answers a GET query as the resolvers do, in its one statement', async () => {
+    const search = new URLSearchParams({ query: 'query ($id: ID!) { member(id: $id) { id city tags { name } } }', variables: JSON.stringify({ id: memberIds[6] }) });
+    const get = (gw: TestGateway) => fetch(`${gw.url}?${search}`, { headers: { authorization: `Bearer ${acme.token}` } });
+    compiled.statements.length = 0;
+    const a = await get(compiled);
+    expect(ranCompiled(compiled.statements)).toBe(true);
+    const b = await get(reference);
+    expect(a.status).toBe(200);
+    expect(a.headers.get('content-type')).toBe(b.headers.get('content-type'));
+    const [ja, jb] = [await a.json(), await b.json()];
+    expect(ja.data).toEqual(jb.data);
+    expect(ja.data.member.id).toBe(memberIds[6]);
+  });
+});
+
 describe('what compiled reads leave to the resolvers', () => {
   const PAGE = `query ($id: ID!, $first: Int) { member(id: $id) { id name phone identities { kind value } orders(first: $first) { nodes { id } } tags { name value } } }`;
 
