@@ -20,9 +20,9 @@ export interface CompiledReadDeps {
 
 const DATA_OPEN = Buffer.from('{"data":');
 
-// Tokens seen without a scope some compiled statement assumed, so their next requests skip the
-// attempt for a minute (scopes can be changed). Only ever used to decline the compiled path, never
-// to grant anything.
+// The scopes each token had when last seen (for a minute: scopes can be changed), to choose the
+// statement for its next request (personal data in clear or masked) and to skip the attempt when it
+// lacks a scope. Only a guess: every answer is checked against the scopes the token has now.
 const MAX_REMEMBERED = 10_000;
 const REMEMBER_MS = 60_000;
 
@@ -44,19 +44,22 @@ function wantsJson(req: http.IncomingMessage): boolean {
  * request takes the general path, which answers it with the usual errors; nothing was sent yet.
  */
 export function compiledReads(deps: CompiledReadDeps) {
-  const lacking = new Map<string, { scopes: readonly string[]; until: number }>();
+  const seen = new Map<string, { scopes: readonly string[]; until: number }>();
   const { governance, metrics } = deps;
 
   return async function answer(req: http.IncomingMessage, res: http.ServerResponse, plan: RequestPlan,
     variables: Record<string, unknown> | undefined, startedNs: bigint): Promise<boolean> {
-    const compiled = plan.compiled;
-    if (!compiled || !wantsJson(req)) return false;
+    if (!plan.compiled || !wantsJson(req)) return false;
     const bearer = bearerToken(req.headers.authorization);
     if ('failure' in bearer) return false;
     const digest = hashToken(bearer.token);
-    const digestKey = lacking.size ? digest.toString('base64') : undefined;
-    const known = digestKey ? lacking.get(digestKey) : undefined;
-    if (known && known.until > Date.now() && !compiled.scopes.every((s) => hasScope(known.scopes, s))) return false;
+    const digestKey = digest.toString('base64');
+    // the variant for the scopes this token had last time (personal data in clear, or masked)
+    const known = seen.get(digestKey);
+    const fresh = known !== undefined && known.until > Date.now();
+    const compiled = !known || hasScope(known.scopes, 'pii') ? plan.compiled.clear : plan.compiled.masked;
+    // a token that lacked a scope a minute ago goes to the general path without trying
+    if (!compiled || (fresh && !compiled.scopes.every((s) => hasScope(known.scopes, s)))) return false;
     const values = compiled.bind(variables);
     if (!values) return false;
 
@@ -74,18 +77,19 @@ export function compiledReads(deps: CompiledReadDeps) {
     const row = results[0].rows[0] as PrincipalRow | undefined;
     if (!row || row.status !== 'active') return false;
     const principal = consumerOf(row);
-    if (!compiled.scopes.every((s) => hasScope(principal.scopes, s))) {
-      if (lacking.size >= MAX_REMEMBERED) lacking.clear();
-      lacking.set(digest.toString('base64'), { scopes: principal.scopes, until: Date.now() + REMEMBER_MS });
-      return false;
+    if (!fresh || known.scopes.join() !== principal.scopes.join()) {
+      if (seen.size >= MAX_REMEMBERED) seen.clear();
+      seen.set(digestKey, { scopes: principal.scopes, until: Date.now() + REMEMBER_MS });
     }
-    if (digestKey) lacking.delete(digestKey);
+    if (!compiled.scopes.every((s) => hasScope(principal.scopes, s))) return false;
+    if (compiled.pii !== undefined && compiled.pii !== hasScope(principal.scopes, 'pii')) return false;
+    const { data, reads, exact } = results[1].rows[0] as { data: string; reads: string[] | null; exact: boolean };
+    if (!exact) return false; // a masked value the SQL masks cannot write as tenants/pii.ts does
     const { key, capacity } = bucketOf(principal, governance.limits);
     if (plan.cost > capacity) return false;
     const taken = await governance.store.take(key, capacity, plan.cost).catch(() => undefined);
     if (!taken?.allowed) return false; // a refused take spends nothing: the general path answers RATE_LIMITED
 
-    const { data, reads } = results[1].rows[0] as { data: string; reads: string[] | null };
     const body = Buffer.concat([DATA_OPEN, Buffer.from(data, 'base64'),
       Buffer.from(`,"extensions":{"cost":${JSON.stringify(costExtension({ ...taken, cost: plan.cost }))}}}\n`, 'latin1')]);
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });

@@ -10,7 +10,13 @@ export interface RequestPlan {
   cost: number;
   analysis: Analysis;
   /** The operation as one SQL statement (gateway/compiled-read.ts), when the compiler takes it. */
-  compiled?: CompiledQuery;
+  compiled?: CompiledVariants;
+}
+
+/** A query compiled for callers with the pii scope and for callers without it (null: not compiled). */
+export interface CompiledVariants {
+  clear: CompiledQuery | null;
+  masked: CompiledQuery | null;
 }
 
 /** The parts of a GraphQL request the plan reads (POST body or GET search parameters). */
@@ -27,7 +33,7 @@ interface CachedDocument {
   /** Analyses by operation name and the values of the variables they depend on. */
   analyses: Map<string, Analysis>;
   /** Compiled queries by operation name (null: left to graphql-js). */
-  compiled?: Map<string, CompiledQuery | null>;
+  compiled?: Map<string, CompiledVariants | null>;
 }
 
 // Distinct analyses kept per document: a variable the cost depends on (`first: $n`) varies little.
@@ -76,8 +82,11 @@ export class RequestPlanner {
       cached.compiled ??= new Map();
       let compiled = cached.compiled.get(operationName ?? '');
       if (compiled === undefined) {
-        const result = compileQuery(this.schema, op);
-        cached.compiled.set(operationName ?? '', (compiled = 'notCompiled' in result ? null : result));
+        const [clear, masked] = [true, false].map((pii) => {
+          const result = compileQuery(this.schema, op, pii);
+          return 'notCompiled' in result ? null : result;
+        });
+        cached.compiled.set(operationName ?? '', (compiled = clear || masked ? { clear, masked } : null));
       }
       if (compiled) plan.compiled = compiled;
     }

@@ -11,9 +11,19 @@ export class Compilation {
   /** Computes the value of parameter $n+1 from the request's (coerced) variables. */
   readonly params: ParamSource[] = [];
   readonly scopes = new Set<Scope>();
+  /** Whether a field that depends on the `pii` scope was compiled (in clear or masked). */
+  touchesPii = false;
+  /**
+   * Conditions on the member row being compiled under which the masked answer cannot be computed
+   * exactly in SQL (JS masks count UTF-16 units; a value with a character outside the BMP differs).
+   */
+  inexact: string[] = [];
   /** Lateral sub-selects joined to the member row being compiled, each with columns `j` and `reads`. */
   laterals: { join: string; alias: string }[] = [];
   private lateralCount = 0;
+
+  /** `pii`: the caller holds the pii scope (personal data in clear) or not (masked as the resolvers mask it). */
+  constructor(readonly pii: boolean) {}
 
   /** A bind value, as `$n::cast` in the text. */
   param(source: ParamSource, cast: string): string {

@@ -16,10 +16,15 @@ import type { Scope } from '../../tenants/scopes.js';
 export interface CompiledQuery {
   /** Its prepared-statement name (one per compiled text, at most MAX_COMPILED per process). */
   name: string;
-  /** One row: `data` (base64 of the UTF-8 JSON of `data`), `reads` (lineage nodes the resolvers would note, or null). */
+  /**
+   * One row: `data` (base64 of the UTF-8 JSON of `data`), `reads` (lineage nodes the resolvers would
+   * note, or null), `exact` (false: a masked value differs from the resolvers' mask, the general path answers).
+   */
   text: string;
   /** Scopes the caller must hold unnarrowed for the statement to answer what the resolvers would. */
   scopes: readonly Scope[];
+  /** For callers with the pii scope (true), for callers without it (false), or either (no personal data selected). */
+  pii?: boolean;
   /** The bind values for the request's variables; null when graphql-js must answer (it reports the error). */
   bind(variables: Record<string, unknown> | undefined): unknown[] | null;
 }
@@ -33,16 +38,17 @@ const names = new Map<string, string>();
 const concat = (arrays: string[]) => (arrays.length ? arrays.join(' || ') : 'null::text[]');
 
 /** The operation compiled, or why not (then graphql-js executes it as usual). */
-export function compileQuery(schema: GraphQLSchema, op: OperationDefinitionNode): CompiledQuery | NotCompiled {
+export function compileQuery(schema: GraphQLSchema, op: OperationDefinitionNode, pii: boolean): CompiledQuery | NotCompiled {
   if (op.operation !== 'query') return { notCompiled: 'only queries are compiled' };
   if (op.directives?.length) return { notCompiled: 'directives are left to graphql-js' };
-  const c = new Compilation();
+  const c = new Compilation(pii);
   const queryType = schema.getQueryType()!;
   let text: string;
   try {
     const pairs: string[] = [];
     const rows: string[] = [];
     const reads: string[] = [];
+    const inexact: string[] = [];
     for (const node of plainFields(op.selectionSet)) {
       if (node.name.value === '__typename') {
         pairs.push(`${keyOf(c, node)}, 'Query'`);
@@ -53,18 +59,23 @@ export function compileQuery(schema: GraphQLSchema, op: OperationDefinitionNode)
       c.require('members:read');
       const id = c.param((b: Bind) => parseId(argumentsOf(b, def, node).id as string, 'id'), 'bigint');
       c.laterals = [];
+      c.inexact = [];
       const json = objectJson(c, MEMBER, schema.getType('Member') as GraphQLObjectType, node.selectionSet, 'm');
-      // each member is a lateral row of the statement: its JSON, and the lineage its tags note
+      // each member is a lateral row of the statement: its JSON, the lineage its tags note, and
+      // whether a masked value could not be computed as the resolvers compute it
       const r = `r${rows.length + 1}`;
-      rows.push(`left join lateral (select ${json} as j, ${concat(c.laterals.map((l) => `${l.alias}.reads`))} as reads
+      rows.push(`left join lateral (select ${json} as j, ${concat(c.laterals.map((l) => `${l.alias}.reads`))} as reads,
+          ${c.inexact.length ? c.inexact.join(' or ') : 'false'} as inexact
         from members m ${c.laterals.map((l) => l.join).join(' ')}
        where m.tenant_id = cdp_current_tenant() and m.member_id = ${survivorOf('cdp_current_tenant()', id)}) ${r} on true`);
       pairs.push(`${keyOf(c, node)}, ${r}.j`);
       reads.push(`${r}.reads`);
+      inexact.push(`coalesce(${r}.inexact, false)`);
     }
     // base64 of the UTF-8 bytes: the response is those bytes; as text, pg would decode the JSON and
     // the HTTP response encode it again (the two were a tenth of the gateway's instructions per member page)
-    text = `select encode(convert_to(json_build_object(${pairs.join(', ')})::text, 'UTF8'), 'base64') as data, ${concat(reads)} as reads
+    text = `select encode(convert_to(json_build_object(${pairs.join(', ')})::text, 'UTF8'), 'base64') as data, ${concat(reads)} as reads,
+        not (${inexact.length ? inexact.join(' or ') : 'false'}) as exact
       from (select) one ${rows.join(' ')}`;
   } catch (err) {
     if (err instanceof Uncompilable) return { notCompiled: err.message };
@@ -80,6 +91,7 @@ export function compileQuery(schema: GraphQLSchema, op: OperationDefinitionNode)
     name,
     text,
     scopes: [...c.scopes],
+    pii: c.touchesPii ? pii : undefined,
     bind(inputs) {
       const coerced = getVariableValues(schema, op.variableDefinitions ?? [], inputs ?? {});
       if (coerced.errors) return null;

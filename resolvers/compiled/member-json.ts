@@ -1,6 +1,6 @@
 import { isObjectType, getNamedType, type FieldNode, type GraphQLField, type GraphQLObjectType } from 'graphql';
 import { Compilation, argumentsOf, Uncompilable } from './compilation.js';
-import { isoTime, objectJson, plainFields, keyOf, type TypeTable } from './object-json.js';
+import { hasAstral, isoTime, keyOf, maskEmail, maskName, maskPhone, objectJson, plainFields, type TypeTable } from './object-json.js';
 import { MEMBER_AGE, MEMBER_DAYS_UNTIL_BIRTHDAY, cursorTime } from '../rows.js';
 import { decodeCursor, pageSize } from '../connection.js';
 
@@ -20,12 +20,12 @@ const IDENTITY: TypeTable = {
   name: 'Identity',
   columns: {
     kind: (a) => `${a}.kind`,
-    // masked for PHONE and EMAIL without pii: compiled only for callers with pii
     value: (a) => `${a}.value`,
     channel: (a) => `upper(${a}.channel)`,
     createdAt: (a) => isoTime(`${a}.created_at`),
   },
-  pii: new Set(['value']),
+  // masked for PHONE and EMAIL; when one holds an astral character, Member.identities falls back
+  pii: { value: { masked: (a) => `case ${a}.kind when 'PHONE' then ${maskPhone(`${a}.value`)} when 'EMAIL' then ${maskEmail(`${a}.value`)} else ${a}.value end` } },
 };
 
 const ITEM: TypeTable = {
@@ -164,10 +164,22 @@ export const MEMBER: TypeTable = {
     daysUntilBirthday: () => MEMBER_DAYS_UNTIL_BIRTHDAY,
     hasIdCard: (a) => `${a}.id_card_sha256 is not null`,
   },
-  pii: new Set(['name', 'birthday', 'phone', 'email']),
+  pii: {
+    name: { masked: (a) => maskName(`${a}.name`) },
+    birthday: { masked: () => 'null::text' },
+    phone: { masked: (a) => maskPhone(`${a}.phone`), inexact: (a) => hasAstral(`${a}.phone`) },
+    email: { masked: (a) => maskEmail(`${a}.email`), inexact: (a) => hasAstral(`${a}.email`) },
+  },
   nested: {
-    identities: (c, node, def, m) => `coalesce((select json_agg(${objectJson(c, IDENTITY, objectType(def), node.selectionSet, 'idn')}
-      order by idn.kind, idn.value) from identities idn where idn.tenant_id = ${m}.tenant_id and idn.member_id = ${m}.member_id), '[]')`,
+    identities: (c, node, def, m) => {
+      const json = objectJson(c, IDENTITY, objectType(def), node.selectionSet, 'idn');
+      if (!c.pii && plainFields(node.selectionSet).some((f) => f.name.value === 'value')) {
+        c.inexact.push(`exists (select 1 from identities x where x.tenant_id = ${m}.tenant_id and x.member_id = ${m}.member_id
+          and x.kind in ('PHONE', 'EMAIL') and ${hasAstral('x.value')})`);
+      }
+      return `coalesce((select json_agg(${json} order by idn.kind, idn.value)
+        from identities idn where idn.tenant_id = ${m}.tenant_id and idn.member_id = ${m}.member_id), '[]')`;
+    },
     orders: ordersConnection,
     tags: (c, node, def, m) => {
       c.require('tags:read');

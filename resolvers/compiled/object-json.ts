@@ -9,8 +9,11 @@ export interface TypeTable {
   name: string;
   /** Scalar fields: the SQL expression of the field's JSON value, given the row's alias. */
   columns: Record<string, (alias: string) => string>;
-  /** Fields whose answer the resolvers mask or hide without the `pii` scope. */
-  pii?: ReadonlySet<string>;
+  /**
+   * Fields the resolvers mask or hide without the `pii` scope: their SQL for such a caller, and when
+   * that SQL cannot match the JS mask exactly (a condition on the row, given its alias).
+   */
+  pii?: Record<string, { masked: (alias: string) => string; inexact?: (alias: string) => string }>;
   /** Fields with a nested value (lists, connections): their SQL expression. */
   nested?: Record<string, Nested>;
 }
@@ -54,11 +57,14 @@ export function objectJson(c: Compilation, table: TypeTable, type: GraphQLObject
     let value: string;
     if (name === '__typename') {
       value = `'${table.name}'`;
+    } else if (table.pii && Object.hasOwn(table.pii, name)) {
+      c.touchesPii = true;
+      const mask = table.pii[name];
+      value = c.pii ? table.columns[name](alias) : mask.masked(alias);
+      if (!c.pii && mask.inexact) c.inexact.push(mask.inexact(alias));
     } else if (Object.hasOwn(table.columns, name)) {
-      if (table.pii?.has(name)) c.require('pii');
       value = table.columns[name](alias);
     } else if (table.nested && Object.hasOwn(table.nested, name)) {
-      if (table.pii?.has(name)) c.require('pii');
       value = table.nested[name](c, node, type.getFields()[name], alias);
     } else {
       throw new Uncompilable(`${table.name}.${name} is left to graphql-js`);
@@ -68,6 +74,18 @@ export function objectJson(c: Compilation, table: TypeTable, type: GraphQLObject
   }
   return `json_build_object(${pairs.join(', ')})`;
 }
+
+/** Characters outside the Basic Multilingual Plane: two UTF-16 units in JS, one character in Postgres. */
+const ASTRAL = `'[\\U00010000-\\U0010FFFF]'`;
+export const hasAstral = (x: string) => `coalesce(${x} ~ ${ASTRAL}, false)`;
+
+/** tenants/pii.ts's maskPhone in SQL (exact for values without astral characters). */
+export const maskPhone = (x: string) =>
+  `case when char_length(${x}) < 7 then repeat('*', char_length(${x})) else left(${x}, 3) || repeat('*', char_length(${x}) - 7) || right(${x}, 4) end`;
+/** tenants/pii.ts's maskEmail in SQL (exact for values without astral characters). */
+export const maskEmail = (x: string) => `case when strpos(${x}, '@') <= 1 then '***' else left(${x}, 1) || '***' || substr(${x}, strpos(${x}, '@')) end`;
+/** tenants/pii.ts's maskName in SQL (by characters, as the JS mask counts code points). */
+export const maskName = (x: string) => `case when ${x} = '' then '' else left(${x}, 1) || repeat('*', greatest(1, char_length(${x}) - 1)) end`;
 
 /** An ISO-8601 UTC timestamp with milliseconds, as the DateTime scalar prints a JS Date. */
 export const isoTime = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
