@@ -15,6 +15,8 @@ export interface GatewayConfig {
   /** development shows error details (messages of internal errors); anything else hides them. */
   environment: 'development' | 'production' | 'test';
   poolSize: number;
+  /** Compile common queries to one SQL statement (docs/decisions.md, "Compiled reads"). */
+  compiledReads: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -50,5 +52,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     embeddedPort: intFrom(env, 'EMBEDDED_PG_PORT', 54329, 1, 65535),
     environment: nodeEnv,
     poolSize: intFrom(env, 'PG_POOL_SIZE', 20, 1, 500),
+    compiledReads: flagFrom(env, 'CDP_COMPILED_READS', true),
   };
 }

@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     demoToken = (await readFile(tokenFile, 'utf8').catch(() => '')).trim() || undefined;
   }
 
-  const gateway = await createGateway({ pools, log, development: config.environment === 'development' });
+  const gateway = await createGateway({ pools, log, development: config.environment === 'development', compiledReads: config.compiledReads });
   const background = startBackgroundWork({ pools, log });
   const port = await gateway.listen(config.port, config.host);
   const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;

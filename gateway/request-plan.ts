@@ -56,7 +56,7 @@ export class RequestPlanner {
     private readonly schema: GraphQLSchema,
     private readonly limits: GovernanceLimits,
     private readonly maxDocuments = 1000,
-    /** Compile query operations to SQL where the compiler can (CDP_COMPILED_READS=off: never). */
+    /** Compile query operations to SQL where the compiler can (CDP_COMPILED_READS=0: never). */
     private readonly compile = true,
   ) {}
 

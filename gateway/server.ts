@@ -30,7 +30,7 @@ export interface GatewayOptions {
   onStatement?: (text: string, values?: readonly unknown[]) => void;
   /** Cost and rate limits, stores, usage flush interval (gateway/plugins). */
   governance?: GovernanceOptions;
-  /** Queries the compiler takes run as one statement (gateway/compiled-read.ts); default on, CDP_COMPILED_READS=off. */
+  /** Queries the compiler takes run as one statement (gateway/compiled-read.ts); default on (CDP_COMPILED_READS). */
   compiledReads?: boolean;
 }
 
@@ -65,7 +65,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     plugins: [ApolloServerPluginCacheControlDisabled(), argumentNamesPlugin(), ...governance.plugins],
   });
   await apollo.start();
-  const planner = new RequestPlanner(schema, governance.limits, undefined, opts.compiledReads ?? process.env.CDP_COMPILED_READS !== 'off');
+  const planner = new RequestPlanner(schema, governance.limits, undefined, opts.compiledReads ?? true);
   const answerCompiled = compiledReads({ pool: opts.pools.request, governance, metrics, onStatement: opts.onStatement });
   const changes = new ChangeHub(opts.pools.appConnection);
   await changes.start();
