@@ -56,16 +56,22 @@ class PipelinedQuery extends Query {
         connection.describe({ type: 'P', name: '' });
         connection.execute({ portal: '' });
       }
-      connection.sync();
+    } catch (err) {
+      // a value that could not be written: what was queued runs up to the Sync, and the caller gets the error
+      (this as unknown as { _canceledDueToError: unknown })._canceledDueToError = err;
     } finally {
+      connection.sync();
       connection.stream.uncork?.();
     }
     return null;
   }
 
   override handleReadyForQuery(con: Connection): void {
-    // reached only when no statement failed (an error is reported, and the client moves on, first)
-    for (const s of this.parsing) con.parsedStatements[s.name] = s.text;
+    // reached when no statement failed (a failure is reported, and the client moves on, before
+    // this), or after a value that could not be written
+    if (!(this as unknown as { _canceledDueToError: unknown })._canceledDueToError) {
+      for (const s of this.parsing) con.parsedStatements[s.name] = s.text;
+    }
     super.handleReadyForQuery(con);
   }
 }
