@@ -29,9 +29,11 @@ export interface CompiledQuery {
   bind(variables: Record<string, unknown> | undefined): unknown[] | null;
 }
 
-// Compiled texts are prepared on every pooled connection that runs them: keep their number bounded.
-// A document compiled again (after the planner's cache let it go) gets its text's name back.
-const MAX_COMPILED = 200;
+// Compiled texts are prepared on every pooled connection that runs them, and a member page's cached
+// plan holds about 200 KB of a backend's memory: at most 50 texts per process (10 MB per connection).
+// Frontends send a handful of documents; the rest runs through graphql-js. A document compiled again
+// (after the planner's cache let it go) gets its text's name back.
+const MAX_COMPILED = 50;
 const names = new Map<string, string>();
 
 /** text[] expressions concatenated (a null one adds nothing). */
