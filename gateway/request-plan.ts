@@ -1,6 +1,6 @@
 import { getOperationAST, parse, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { analyzeOperation, type Analysis } from './plugins/analyze.js';
-import { compileQuery, type CompiledQuery } from '../resolvers/compiled/compile-query.js';
+import { CompiledNames, compileQuery, type CompiledQuery } from '../resolvers/compiled/compile-query.js';
 import { checkAnalysis, checkNul, checkSource, type GovernanceLimits } from './plugins/limits.js';
 
 /** What the gateway knows of a request before Apollo runs it: enough to open it in one round trip. */
@@ -56,8 +56,8 @@ export class RequestPlanner {
     private readonly schema: GraphQLSchema,
     private readonly limits: GovernanceLimits,
     private readonly maxDocuments = 1000,
-    /** Compile query operations to SQL where the compiler can (CDP_COMPILED_READS=0: never). */
-    private readonly compile = true,
+    /** Compile query operations to SQL where the compiler can, naming them here (null: never; CDP_COMPILED_READS=0). */
+    private readonly compiledNames: CompiledNames | null = new CompiledNames(),
   ) {}
 
   /** The plan of a request, or null when it must take the general path. */
@@ -78,12 +78,12 @@ export class RequestPlanner {
     cached.valid ??= validate(this.schema, cached.document).length === 0;
     if (!cached.valid) return null;
     const plan: RequestPlan = { operation: op.operation, cost: Math.max(1, analysis.cost), analysis };
-    if (op.operation === 'query' && this.compile) {
+    if (op.operation === 'query' && this.compiledNames) {
       cached.compiled ??= new Map();
       let compiled = cached.compiled.get(operationName ?? '');
       if (compiled === undefined) {
         const [clear, masked] = [true, false].map((pii) => {
-          const result = compileQuery(this.schema, op, pii);
+          const result = compileQuery(this.schema, op, pii, this.compiledNames!);
           return 'notCompiled' in result ? null : result;
         });
         cached.compiled.set(operationName ?? '', (compiled = clear || masked ? { clear, masked } : null));

@@ -21,6 +21,7 @@ import { argumentNamesPlugin } from './argument-errors.js';
 import { createGovernance, costExtension, recordPlanned, type Governance, type GovernanceOptions } from './plugins/index.js';
 import { parseJsonBody } from './plugins/limits.js';
 import { RequestPlanner, partsOfSearch, type RequestParts } from './request-plan.js';
+import { CompiledNames } from '../resolvers/compiled/compile-query.js';
 
 export interface GatewayOptions {
   pools: Pools;
@@ -30,8 +31,11 @@ export interface GatewayOptions {
   onStatement?: (text: string, values?: readonly unknown[]) => void;
   /** Cost and rate limits, stores, usage flush interval (gateway/plugins). */
   governance?: GovernanceOptions;
-  /** Queries the compiler takes run as one statement (gateway/compiled-read.ts); default on (CDP_COMPILED_READS). */
-  compiledReads?: boolean;
+  /**
+   * Queries the compiler takes run as one statement (gateway/compiled-read.ts); default on
+   * (CDP_COMPILED_READS), at most 50 distinct statements unless `maxStatements` says otherwise.
+   */
+  compiledReads?: boolean | { maxStatements: number };
 }
 
 export interface Gateway {
@@ -65,7 +69,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     plugins: [ApolloServerPluginCacheControlDisabled(), argumentNamesPlugin(), ...governance.plugins],
   });
   await apollo.start();
-  const planner = new RequestPlanner(schema, governance.limits, undefined, opts.compiledReads ?? true);
+  const compiled = opts.compiledReads ?? true;
+  const planner = new RequestPlanner(schema, governance.limits, undefined,
+    compiled === false ? null : new CompiledNames(compiled === true ? undefined : compiled.maxStatements));
   const answerCompiled = compiledReads({ pool: opts.pools.request, governance, metrics, onStatement: opts.onStatement });
   const changes = new ChangeHub(opts.pools.appConnection);
   await changes.start();

@@ -44,7 +44,12 @@ class PipelinedQuery extends Query {
     return true;
   }
 
-  submit(connection: Connection): null {
+  submit(connection: Connection): Error | null {
+    for (const s of this.statements) {
+      const parsed = connection.parsedStatements[s.name];
+      // as pg's own Query: a name stands for one text on a connection, or the wrong statement would run
+      if (parsed !== undefined && parsed !== s.text) return new Error(`Prepared statements must be unique - '${s.name}' was used for a different statement`);
+    }
     connection.stream.cork?.();
     try {
       for (const s of this.statements) {

@@ -14,7 +14,7 @@ import type { Scope } from '../../tenants/scopes.js';
  * under row-level security as every other statement.
  */
 export interface CompiledQuery {
-  /** Its prepared-statement name (one per compiled text, at most MAX_COMPILED per process). */
+  /** Its prepared-statement name (CompiledNames). */
   name: string;
   /**
    * One row: `data` (base64 of the UTF-8 JSON of `data`), `reads` (lineage nodes the resolvers would
@@ -29,18 +29,38 @@ export interface CompiledQuery {
   bind(variables: Record<string, unknown> | undefined): unknown[] | null;
 }
 
-// Compiled texts are prepared on every pooled connection that runs them, and a member page's cached
-// plan holds about 200 KB of a backend's memory: at most 50 texts per process (10 MB per connection).
-// Frontends send a handful of documents; the rest runs through graphql-js. A document compiled again
-// (after the planner's cache let it go) gets its text's name back.
-const MAX_COMPILED = 50;
-const names = new Map<string, string>();
+// One name per text in the whole process: gateways sharing a pool must never give one name two texts.
+const processNames = new Map<string, string>();
+
+/**
+ * The compiled texts one gateway uses, at most `max`. Each is prepared on every pooled connection
+ * that runs it, and a member page's cached plan holds about 200 KB of a backend's memory, so the
+ * default 50 costs at most 10 MB per connection. Frontends send a handful of documents; past the
+ * limit, new ones run through graphql-js. A document compiled again (after the planner's cache let
+ * it go) gets its text's name back.
+ */
+export class CompiledNames {
+  private readonly texts = new Set<string>();
+
+  constructor(readonly max = 50) {}
+
+  /** The prepared-statement name of `text`, or null when this gateway uses `max` texts already. */
+  nameOf(text: string): string | null {
+    if (!this.texts.has(text)) {
+      if (this.texts.size >= this.max) return null;
+      this.texts.add(text);
+    }
+    let name = processNames.get(text);
+    if (!name) processNames.set(text, (name = `cdp_q_${processNames.size + 1}`));
+    return name;
+  }
+}
 
 /** text[] expressions concatenated (a null one adds nothing). */
 const concat = (arrays: string[]) => (arrays.length ? arrays.join(' || ') : 'null::text[]');
 
 /** The operation compiled, or why not (then graphql-js executes it as usual). */
-export function compileQuery(schema: GraphQLSchema, op: OperationDefinitionNode, pii: boolean): CompiledQuery | NotCompiled {
+export function compileQuery(schema: GraphQLSchema, op: OperationDefinitionNode, pii: boolean, names: CompiledNames): CompiledQuery | NotCompiled {
   if (op.operation !== 'query') return { notCompiled: 'only queries are compiled' };
   if (op.directives?.length) return { notCompiled: 'directives are left to graphql-js' };
   const c = new Compilation(pii);
@@ -83,11 +103,8 @@ export function compileQuery(schema: GraphQLSchema, op: OperationDefinitionNode,
     if (err instanceof Uncompilable) return { notCompiled: err.message };
     throw err;
   }
-  let name = names.get(text);
-  if (!name) {
-    if (names.size >= MAX_COMPILED) return { notCompiled: `${MAX_COMPILED} statements compiled already` };
-    names.set(text, (name = `cdp_q_${names.size + 1}`));
-  }
+  const name = names.nameOf(text);
+  if (!name) return { notCompiled: `${names.max} statements compiled already` };
   const params = c.params;
   return {
     name,

@@ -19,7 +19,8 @@ const MERGED_AWAY_ID = '777777777';
 
 beforeAll(async () => {
   db = await testDatabase();
-  compiled = await startTestGateway(db);
+  // the generated queries below are hundreds of distinct statements; a gateway compiles 50 by default
+  compiled = await startTestGateway(db, { compiledReads: { maxStatements: 2000 } });
   reference = await startTestGateway(db, { compiledReads: false });
   acme = await createTenantWithToken(db, 'acme');
   memberIds = (await seedReadFixture(db, acme.tenantId, { members: 12, orders: 7, items: 2 })).memberIds;
@@ -225,6 +226,19 @@ describe('what compiled reads leave to the resolvers', () => {
       headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${acme.token}` } });
     expect(res.headers.get('content-type')).toMatch(/application\/graphql-response\+json/);
     expect(ranCompiled(compiled.statements)).toBe(false);
+  });
+});
+
+describe('a bounded number of compiled statements', () => {
+  it('past its limit a gateway runs new documents through graphql-js, with the same answers', async () => {
+    const capped = await startTestGateway(db, { compiledReads: { maxStatements: 2 } });
+    for (const [field, expected] of [['id', true], ['city', true], ['level', false], ['id', true]] as const) {
+      const query = `query ($id: ID!) { member(id: $id) { ${field} } }`;
+      capped.statements.length = 0;
+      const a = await capped.graphql(query, { id: memberIds[3] }, acme.token);
+      expect(ranCompiled(capped.statements)).toBe(expected);
+      expect(a.body.data).toEqual((await reference.graphql(query, { id: memberIds[3] }, acme.token)).body.data);
+    }
   });
 });
 

@@ -51,6 +51,15 @@ describe('runPipeline', () => {
     });
   });
 
+  it('refuses a name the connection prepared for another text, as pg does, before sending anything', async () => {
+    await withClient(async (client) => {
+      await runPipeline(client, [{ ...SET, values: ['first'] }]);
+      const err = await runPipeline(client, [{ name: SET.name, text: 'select 1 as other', values: [] }]).catch((e: Error) => e);
+      expect((err as Error).message).toMatch(/test_set.*different statement/);
+      expect((await client.query(`select current_setting('test.mark', true) as mark`)).rows[0].mark).toBe('first');
+    });
+  });
+
   it('reports a value it cannot send, and the connection answers again', async () => {
     await withClient(async (client) => {
       const unsendable = { toString: () => { throw new Error('not a value'); } };

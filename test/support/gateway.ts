@@ -23,7 +23,7 @@ export interface GraphQLResponse<T> {
 }
 
 /** A gateway on an ephemeral port over the file's test database; stopped after the file. */
-export async function startTestGateway(db: TestDatabase, opts: { development?: boolean; governance?: GovernanceOptions; compiledReads?: boolean } = {}): Promise<TestGateway> {
+export async function startTestGateway(db: TestDatabase, opts: { development?: boolean; governance?: GovernanceOptions; compiledReads?: boolean | { maxStatements: number } } = {}): Promise<TestGateway> {
   const statements: string[] = [];
   const statementValues: { text: string; values: readonly unknown[] }[] = [];
   const gateway = await createGateway({
