@@ -56,6 +56,18 @@ export class CompiledNames {
   }
 }
 
+/**
+ * The root fields that answer one member, and the member id each looks up (as the resolvers in
+ * member.ts do): `member(id)` follows a merged-away id to its survivor, `memberByIdentity(kind,
+ * value)` finds the identity's member (or its survivor).
+ */
+const MEMBER_ROOTS: Record<string, (c: Compilation, args: (b: Bind) => Record<string, unknown>) => string> = {
+  member: (c, args) => survivorOf('cdp_current_tenant()', c.param((b) => parseId(args(b).id as string, 'id'), 'bigint')),
+  memberByIdentity: (c, args) => `(select coalesce(a.member_id, i.member_id) from identities i
+      left join member_aliases a on a.tenant_id = i.tenant_id and a.alias_id = i.member_id
+     where i.tenant_id = cdp_current_tenant() and i.kind = ${c.param((b) => args(b).kind, 'text')} and i.value = ${c.param((b) => args(b).value, 'text')})`,
+};
+
 /** text[] expressions concatenated (a null one adds nothing). */
 const concat = (arrays: string[]) => (arrays.length ? arrays.join(' || ') : 'null::text[]');
 
@@ -76,10 +88,11 @@ export function compileQuery(schema: GraphQLSchema, op: OperationDefinitionNode,
         pairs.push(`${keyOf(c, node)}, 'Query'`);
         continue;
       }
-      if (node.name.value !== 'member') throw new Uncompilable(`Query.${node.name.value} is left to graphql-js`);
-      const def = queryType.getFields().member;
+      const find = Object.hasOwn(MEMBER_ROOTS, node.name.value) ? MEMBER_ROOTS[node.name.value] : undefined;
+      if (!find) throw new Uncompilable(`Query.${node.name.value} is left to graphql-js`);
+      const def = queryType.getFields()[node.name.value];
       c.require('members:read');
-      const id = c.param((b: Bind) => parseId(argumentsOf(b, def, node).id as string, 'id'), 'bigint');
+      const memberId = find(c, (b: Bind) => argumentsOf(b, def, node));
       c.laterals = [];
       c.inexact = [];
       const json = objectJson(c, MEMBER, schema.getType('Member') as GraphQLObjectType, node.selectionSet, 'm');
@@ -89,7 +102,7 @@ export function compileQuery(schema: GraphQLSchema, op: OperationDefinitionNode,
       rows.push(`left join lateral (select ${json} as j, ${concat(c.laterals.map((l) => `${l.alias}.reads`))} as reads,
           ${c.inexact.length ? c.inexact.join(' or ') : 'false'} as inexact
         from members m ${c.laterals.map((l) => l.join).join(' ')}
-       where m.tenant_id = cdp_current_tenant() and m.member_id = ${survivorOf('cdp_current_tenant()', id)}) ${r} on true`);
+       where m.tenant_id = cdp_current_tenant() and m.member_id = ${memberId}) ${r} on true`);
       pairs.push(`${keyOf(c, node)}, ${r}.j`);
       reads.push(`${r}.reads`);
       inexact.push(`coalesce(${r}.inexact, false)`);
