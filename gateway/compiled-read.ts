@@ -58,8 +58,10 @@ export function compiledReads(deps: CompiledReadDeps) {
     const known = seen.get(digestKey);
     const fresh = known !== undefined && known.until > Date.now();
     const compiled = !known || hasScope(known.scopes, 'pii') ? plan.compiled.clear : plan.compiled.masked;
+    if (!compiled) return false;
+    const holdsAll = (granted: readonly string[]) => compiled.scopes.every((s) => hasScope(granted, s));
     // a token that lacked a scope a minute ago goes to the general path without trying
-    if (!compiled || (fresh && !compiled.scopes.every((s) => hasScope(known.scopes, s)))) return false;
+    if (fresh && !holdsAll(known.scopes)) return false;
     const values = compiled.bind(variables);
     if (!values) return false;
 
@@ -81,7 +83,7 @@ export function compiledReads(deps: CompiledReadDeps) {
       if (seen.size >= MAX_REMEMBERED) seen.clear();
       seen.set(digestKey, { scopes: principal.scopes, until: Date.now() + REMEMBER_MS });
     }
-    if (!compiled.scopes.every((s) => hasScope(principal.scopes, s))) return false;
+    if (!holdsAll(principal.scopes)) return false;
     if (compiled.pii !== undefined && compiled.pii !== hasScope(principal.scopes, 'pii')) return false;
     const { data, reads, exact } = results[1].rows[0] as { data: string; reads: string[] | null; exact: boolean };
     if (!exact) return false; // a masked value the SQL masks cannot write as tenants/pii.ts does

@@ -4,11 +4,9 @@ import { parseId } from './ids.js';
 import { ChannelEnum, OrderStatusEnum, channelToEnum, channelFromEnum } from './enums.js';
 import { MemberRef } from './member.js';
 import { connectionType, decodeCursor, encodeCursor, pageArgs, pageSize, toConnection } from './connection.js';
-import { ORDER_COLUMNS, survivorOf, type ItemRow, type OrderRow } from './rows.js';
+import { ORDER_COLUMNS, ORDER_CURSOR, survivorOf, type ItemRow, type OrderRow } from './rows.js';
 import { whenLoaded } from './loaders.js';
 
-/** Cursor kind of order connections: the key is (created_at, order_id), newest first. */
-const ORDER_CURSOR = 'o';
 const orderCursor = (o: OrderRow) => encodeCursor(ORDER_CURSOR, [o.k, o.order_id]);
 
 /** OrderItem: one line of an order. */

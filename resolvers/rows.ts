@@ -71,6 +71,9 @@ export interface OrderRow {
   k: string;
 }
 
+/** Cursor kind of order connections: the key is (created_at, order_id), newest first. */
+export const ORDER_CURSOR = 'o';
+
 /** Columns of an order (table alias `o`). Orders sort by created_at desc, order_id desc. */
 export const ORDER_COLUMNS = `o.order_id, o.member_id, o.channel, o.channel_order_id, o.status, o.amount::float8 as amount,
   o.discount::float8 as discount, o.created_at, o.paid_at, o.store_id, ${cursorTime('o.created_at')} as k`;

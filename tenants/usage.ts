@@ -74,15 +74,7 @@ export class UsageRecorder {
     const day = this.dayOf(at);
     const byNode = this.nodesOf(tenantId, consumerId, day);
     let dropped = 0;
-    for (const node of nodes) {
-      const p = byNode.get(node);
-      if (p) {
-        p.count += 1;
-        if (at > p.last) p.last = at;
-      } else if (!this.addTo(byNode, { consumerId, day, node, count: 1, last: at })) {
-        dropped += 1;
-      }
-    }
+    for (const node of nodes) if (!this.addTo(byNode, consumerId, day, node, 1, at)) dropped += 1;
     if (dropped) this.opts.onDropped?.(dropped);
   }
 
@@ -104,16 +96,16 @@ export class UsageRecorder {
     return byNode;
   }
 
-  /** Adds `row` to the pending reads of its consumer and day; false when the buffer is full. */
-  private addTo(byNode: Map<string, Pending>, row: Pending): boolean {
-    const p = byNode.get(row.node);
+  /** Adds `count` reads of `node` to the pending reads of a consumer and day; false when the buffer is full. */
+  private addTo(byNode: Map<string, Pending>, consumerId: string, day: string, node: string, count: number, last: Date): boolean {
+    const p = byNode.get(node);
     if (p) {
-      p.count += row.count;
-      if (row.last > p.last) p.last = row.last;
+      p.count += count;
+      if (last > p.last) p.last = last;
       return true;
     }
     if (this.pendingCount >= (this.opts.maxPending ?? 50_000)) return false;
-    byNode.set(row.node, { ...row });
+    byNode.set(node, { consumerId, day, node, count, last });
     this.pendingCount += 1;
     return true;
   }
@@ -175,7 +167,7 @@ export class UsageRecorder {
         result.tenants += 1;
       } catch (err) {
         this.opts.onError?.(err);
-        for (const p of rows) this.addTo(this.nodesOf(tenantId, p.consumerId, p.day), p);
+        for (const p of rows) this.addTo(this.nodesOf(tenantId, p.consumerId, p.day), p.consumerId, p.day, p.node, p.count, p.last);
         for (const [id, at] of tokens) this.touches.get(tenantId)?.set(id, at) ?? this.touches.set(tenantId, new Map([[id, at]]));
       }
     }

@@ -1,7 +1,7 @@
 import { isObjectType, getNamedType, type FieldNode, type GraphQLField, type GraphQLObjectType } from 'graphql';
-import { Compilation, argumentsOf, Uncompilable } from './compilation.js';
+import { Compilation, argumentsOf, Uncompilable, type Bind } from './compilation.js';
 import { hasAstral, isoTime, keyOf, maskEmail, maskName, maskPhone, objectJson, plainFields, type TypeTable } from './object-json.js';
-import { MEMBER_AGE, MEMBER_DAYS_UNTIL_BIRTHDAY, cursorTime } from '../rows.js';
+import { MEMBER_AGE, MEMBER_DAYS_UNTIL_BIRTHDAY, ORDER_CURSOR, cursorTime } from '../rows.js';
 import { decodeCursor, pageSize } from '../connection.js';
 
 /**
@@ -66,12 +66,12 @@ const TAG_VALUE: TypeTable = {
 };
 
 /** The tag values Member.tags answers: non-deprecated tags, by name (a caller with all of tags:read). */
-export const memberTagsFrom = (m: string) => `from tag_values tv join tag_definitions d on d.tenant_id = tv.tenant_id and d.name = tv.tag_name
+const memberTagsFrom = (m: string) => `from tag_values tv join tag_definitions d on d.tenant_id = tv.tenant_id and d.name = tv.tag_name
       where tv.tenant_id = ${m}.tenant_id and tv.member_id = ${m}.member_id and d.status <> 'deprecated'`;
 
-// The cursor orders.ts hands out: base64url (no padding) of JSON.stringify(["o", created_at, id]).
+// The cursor order.ts hands out: base64url (no padding) of JSON.stringify([ORDER_CURSOR, created_at, id]).
 const orderCursor = (o: string) =>
-  `rtrim(translate(encode(convert_to('["o","' || ${cursorTime(`${o}.created_at`)} || '","' || ${o}.order_id::text || '"]', 'UTF8'), 'base64'), E'+/\\n', '-_'), '=')`;
+  `rtrim(translate(encode(convert_to('["${ORDER_CURSOR}","' || ${cursorTime(`${o}.created_at`)} || '","' || ${o}.order_id::text || '"]', 'UTF8'), 'base64'), E'+/\\n', '-_'), '=')`;
 
 /**
  * Member.orders(first, after) as a connection: the page read with one row more than asked for (that
@@ -84,7 +84,7 @@ function ordersConnection(c: Compilation, node: FieldNode, def: GraphQLField<unk
     if (n === 0) throw new Uncompilable('first: 0 is answered without a query'); // the resolver reads nothing
     return n;
   }, 'int');
-  const after = (b: Parameters<typeof argumentsOf>[0]) => decodeCursor(argumentsOf(b, def, node).after as string | null | undefined, 'o', ['timestamp', 'id']);
+  const after = (b: Bind) => decodeCursor(argumentsOf(b, def, node).after as string | null | undefined, ORDER_CURSOR, ['timestamp', 'id']);
   const afterTime = c.param((b) => after(b)?.[0] ?? null, 'timestamptz');
   const afterId = c.param((b) => after(b)?.[1] ?? null, 'bigint');
   const connection = objectType(def);

@@ -42,14 +42,15 @@ export function plainFields(set: SelectionSetNode | undefined): FieldNode[] {
   return fields;
 }
 
-/**
- * `json_build_object(...)` of a selection on an object. Keys are the schema's field names written by
- * us; an alias (chosen by the client) is a bind value. `__typename` is the type's name.
- */
+/** The response key of a field: its schema name as written by us, or its alias (chosen by the client) as a bind value. */
 export function keyOf(c: Compilation, node: FieldNode): string {
   return node.alias && node.alias.value !== node.name.value ? c.constant(node.alias.value) : `'${node.name.value}'`;
 }
 
+/**
+ * `json_build_object(...)` of a selection on an object of `table`'s type, the row being `alias`.
+ * `__typename` is the type's name; personal data in clear or masked as the compilation says.
+ */
 export function objectJson(c: Compilation, table: TypeTable, type: GraphQLObjectType, set: SelectionSetNode | undefined, alias: string): string {
   const pairs: string[] = [];
   for (const node of plainFields(set)) {
