@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import type pg from 'pg';
-import { OPEN_READ, bearerToken, consumerOf, type PrincipalRow } from '../tenants/auth.js';
+import { OPEN_READ, bearerToken, consumerOf } from '../tenants/auth.js';
 import { hashToken } from '../tenants/token-secret.js';
 import { hasScope } from '../tenants/scopes.js';
 import { runPipeline } from '../connectors/store/pipeline.js';
@@ -9,6 +9,7 @@ import { consumerLabel } from './plugins/state.js';
 import type { Governance } from './plugins/index.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { RequestPlan } from './request-plan.js';
+import type { CompiledRow } from '../resolvers/compiled/compile-query.js';
 
 export interface CompiledReadDeps {
   /** The request pool (its sessions carry the tenant cdp_open_read sets). */
@@ -35,16 +36,21 @@ function wantsJson(req: http.IncomingMessage): boolean {
 
 /**
  * The compiled read path: a query operation the planner compiled to one statement (resolvers/
- * compiled) is answered in one round trip to Postgres, with the token check and the statement
- * pipelined on one connection (cdp_open_read sets the tenant, the statement runs next under RLS),
- * and the response is the statement's JSON text with extensions.cost, as Apollo would have written
- * it. Charged, metered and recorded as the plugins do for any query. Whatever is not the plain
+ * compiled) is answered in one round trip to Postgres, and the response is the statement's JSON
+ * text with extensions.cost, as Apollo would have written it. The statement checks the token itself
+ * in the session's tenant (no row for another tenant's token, an unknown or a revoked one), so on a
+ * connection whose session kept the token's tenant from an earlier request it runs alone; otherwise
+ * (or when that answers no row) cdp_open_read sets the tenant and the statement follows it in the
+ * same round trip (a pipeline). Which tenant a connection kept is only a hint, never trusted. Charged, metered and recorded as the plugins do for any query. Whatever is not the plain
  * success of a caller holding every scope the statement assumed (unknown or revoked token, root,
  * a narrowed scope, a refused value, the rate limit, a database error) returns false and the
  * request takes the general path, which answers it with the usual errors; nothing was sent yet.
  */
 export function compiledReads(deps: CompiledReadDeps) {
-  const seen = new Map<string, { scopes: readonly string[]; until: number }>();
+  const seen = new Map<string, { scopes: readonly string[]; tenantId: string; until: number }>();
+  // the tenant each request-pool connection's session was left with by this path (a hint: the
+  // general path changes it without telling, and the statement checks it anyway)
+  const sessionTenant = new WeakMap<pg.PoolClient, string>();
   const { governance, metrics } = deps;
 
   return async function answer(req: http.IncomingMessage, res: http.ServerResponse, plan: RequestPlan,
@@ -62,30 +68,34 @@ export function compiledReads(deps: CompiledReadDeps) {
     const holdsAll = (granted: readonly string[]) => compiled.scopes.every((s) => hasScope(granted, s));
     // a token that lacked a scope a minute ago goes to the general path without trying
     if (fresh && !holdsAll(known.scopes)) return false;
-    const values = compiled.bind(variables);
+    const values = compiled.bind(digest, variables);
     if (!values) return false;
 
     const client = await deps.pool.connect();
-    let results: pg.QueryResult[];
+    const statement = { name: compiled.name, text: compiled.text, values };
+    let row: CompiledRow | undefined;
     try {
       deps.onStatement?.(compiled.text, values); // the request's statement (as for the general path, not the token check)
-      results = await runPipeline(client, [{ ...OPEN_READ, values: [digest] }, { name: compiled.name, text: compiled.text, values }]);
+      // alone when the session kept this token's tenant (as far as we know), else after cdp_open_read
+      if (known && sessionTenant.get(client) === known.tenantId) row = (await runPipeline(client, [statement]))[0].rows[0];
+      if (!row) row = (await runPipeline(client, [{ ...OPEN_READ, values: [digest] }, statement]))[1].rows[0];
     } catch (err) {
       client.release(err as Error); // its prepared statements may be in a state pg does not know
       return false;
     }
+    if (row) sessionTenant.set(client, row.tenant_id);
+    else sessionTenant.delete(client);
     client.release();
 
-    const row = results[0].rows[0] as PrincipalRow | undefined;
-    if (!row || row.status !== 'active') return false;
+    if (!row) return false; // an unknown, revoked or root token: the general path says which
     const principal = consumerOf(row);
     if (!fresh || known.scopes.join() !== principal.scopes.join()) {
       if (seen.size >= MAX_REMEMBERED) seen.clear();
-      seen.set(digestKey, { scopes: principal.scopes, until: Date.now() + REMEMBER_MS });
+      seen.set(digestKey, { scopes: principal.scopes, tenantId: principal.tenantId, until: Date.now() + REMEMBER_MS });
     }
     if (!holdsAll(principal.scopes)) return false;
     if (compiled.pii !== undefined && compiled.pii !== hasScope(principal.scopes, 'pii')) return false;
-    const { data, reads, exact } = results[1].rows[0] as { data: string; reads: string[] | null; exact: boolean };
+    const { data, reads, exact } = row;
     if (!exact) return false; // a masked value the SQL masks cannot write as tenants/pii.ts does
     const { key, capacity } = bucketOf(principal, governance.limits);
     if (plan.cost > capacity) return false;

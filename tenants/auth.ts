@@ -72,6 +72,23 @@ export async function beginAuthenticated(client: pg.ClientBase, token: string): 
   return { failure: 'UNKNOWN' };
 }
 
+/**
+ * The active token whose SHA-256 is `digest` (an SQL expression, a bind value) as a PrincipalRow, in
+ * the session's tenant only: empty when the session carries no tenant or another tenant's (row-level
+ * security and the explicit filter both say so), or when the token is unknown or revoked. A compiled
+ * read (gateway/compiled-read.ts) selects from it on a connection that kept the tenant of an earlier
+ * request, so that one statement both checks the token and answers it; on an empty answer it opens
+ * the request with cdp_open_read as usual.
+ */
+export function sessionPrincipalSql(digest: string): string {
+  return `select k.tenant_id, t.name as tenant_name, k.token_id, k.consumer_id, c.name as consumer_name, k.scopes,
+           k.rate_per_minute, k.status
+      from tokens k
+      join consumers c on c.tenant_id = k.tenant_id and c.consumer_id = k.consumer_id
+      join tenants t on t.tenant_id = k.tenant_id
+     where k.tenant_id = cdp_current_tenant() and k.secret_sha256 = ${digest} and k.status = 'active'`;
+}
+
 /** The statement authenticateRead runs, prepared once per connection (also pipelined, gateway/compiled-read.ts). */
 export const OPEN_READ = { name: 'cdp_open_read', text: 'select * from cdp_open_read($1)' } as const;
 

@@ -48,8 +48,9 @@ export class Compilation {
   }
 }
 
-/** One request's bind: variables coerced by graphql-js, and a memo of argument values per field node. */
+/** One request's bind: the caller's token (SHA-256), variables coerced by graphql-js, and a memo of argument values per field node. */
 export interface Bind {
+  tokenDigest: Buffer;
   variables: Record<string, unknown>;
   memo: Map<FieldNode, Record<string, unknown>>;
 }

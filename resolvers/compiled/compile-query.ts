@@ -5,29 +5,40 @@ import { MEMBER } from './member-json.js';
 import { parseId } from '../ids.js';
 import { survivorOf } from '../rows.js';
 import type { Scope } from '../../tenants/scopes.js';
+import { sessionPrincipalSql, type PrincipalRow } from '../../tenants/auth.js';
 
 /**
- * A query operation compiled into one statement that builds its whole `data` object in Postgres,
- * for the shapes frontends ask most (a member with its scalar fields, identities, orders with items,
- * tags). The statement reads the tenant from the session (`cdp_current_tenant()`, set by the
- * authentication that runs just before it on the same connection) and filters every table by it,
- * under row-level security as every other statement.
+ * A query operation compiled into one statement that checks the caller's token and builds the whole
+ * `data` object in Postgres, for the shapes frontends ask most (a member with its scalar fields,
+ * identities, orders with items, tags). The statement reads the tenant from the session
+ * (`cdp_current_tenant()`, set by an earlier cdp_open_read on the same connection), answers only
+ * for an active token of that tenant (tenants/auth.ts, sessionPrincipalSql; no row otherwise, and
+ * nothing else is computed) and filters every table by it, under row-level security as every other
+ * statement.
  */
 export interface CompiledQuery {
   /** Its prepared-statement name (CompiledNames). */
   name: string;
   /**
-   * One row: `data` (base64 of the UTF-8 JSON of `data`), `reads` (lineage nodes the resolvers would
-   * note, or null), `exact` (false: a masked value differs from the resolvers' mask, the general path answers).
+   * One row for an active token of the session's tenant, none otherwise: the principal's columns
+   * (PrincipalRow), `data` (base64 of the UTF-8 JSON of `data`), `reads` (lineage nodes the
+   * resolvers would note, or null), `exact` (false: a masked value differs from the resolvers' mask,
+   * the general path answers).
    */
   text: string;
   /** Scopes the caller must hold unnarrowed for the statement to answer what the resolvers would. */
   scopes: readonly Scope[];
   /** For callers with the pii scope (true), for callers without it (false), or either (no personal data selected). */
   pii?: boolean;
-  /** The bind values for the request's variables; null when graphql-js must answer (it reports the error). */
-  bind(variables: Record<string, unknown> | undefined): unknown[] | null;
+  /**
+   * The bind values for the caller's token (its SHA-256) and the request's variables; null when
+   * graphql-js must answer (it reports the error).
+   */
+  bind(tokenDigest: Buffer, variables: Record<string, unknown> | undefined): unknown[] | null;
 }
+
+/** The row a compiled statement answers. */
+export type CompiledRow = PrincipalRow & { data: string; reads: string[] | null; exact: boolean };
 
 // One name per text in the whole process: gateways sharing a pool must never give one name two texts.
 const processNames = new Map<string, string>();
@@ -76,6 +87,7 @@ export function compileQuery(schema: GraphQLSchema, op: OperationDefinitionNode,
   if (op.operation !== 'query') return { notCompiled: 'only queries are compiled' };
   if (op.directives?.length) return { notCompiled: 'directives are left to graphql-js' };
   const c = new Compilation(pii);
+  const tokenDigest = c.param((b) => b.tokenDigest, 'bytea');
   const queryType = schema.getQueryType()!;
   let text: string;
   try {
@@ -109,9 +121,9 @@ export function compileQuery(schema: GraphQLSchema, op: OperationDefinitionNode,
     }
     // base64 of the UTF-8 bytes: the response is those bytes; as text, pg would decode the JSON and
     // the HTTP response encode it again (the two were a tenth of the gateway's instructions per member page)
-    text = `select encode(convert_to(json_build_object(${pairs.join(', ')})::text, 'UTF8'), 'base64') as data, ${concat(reads)} as reads,
-        not (${inexact.length ? inexact.join(' or ') : 'false'}) as exact
-      from (select) one ${rows.join(' ')}`;
+    text = `select p.*, encode(convert_to(json_build_object(${pairs.join(', ')})::text, 'UTF8'), 'base64') as data,
+        ${concat(reads)} as reads, not (${inexact.length ? inexact.join(' or ') : 'false'}) as exact
+      from (${sessionPrincipalSql(tokenDigest)}) p ${rows.join(' ')}`;
   } catch (err) {
     if (err instanceof Uncompilable) return { notCompiled: err.message };
     throw err;
@@ -124,10 +136,10 @@ export function compileQuery(schema: GraphQLSchema, op: OperationDefinitionNode,
     text,
     scopes: [...c.scopes],
     pii: c.touchesPii ? pii : undefined,
-    bind(inputs) {
+    bind(digest, inputs) {
       const coerced = getVariableValues(schema, op.variableDefinitions ?? [], inputs ?? {});
       if (coerced.errors) return null;
-      const b: Bind = { variables: coerced.coerced, memo: new Map() };
+      const b: Bind = { tokenDigest: digest, variables: coerced.coerced, memo: new Map() };
       try {
         return params.map((p) => p(b));
       } catch {

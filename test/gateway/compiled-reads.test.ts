@@ -46,7 +46,7 @@ async function both(query: string, variables: Record<string, unknown>, token = a
 }
 
 // how every compiled statement starts (resolvers/compiled/compile-query.ts)
-const COMPILED = 'select encode(convert_to(json_build_object(';
+const COMPILED = 'select p.*, encode(convert_to(json_build_object(';
 // the request's statements as the gateway reports them (the token check is not among them)
 const ranCompiled = (statements: string[]) => statements.length === 1 && statements[0].startsWith(COMPILED);
 

@@ -1,11 +1,17 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { buildClientSchema, getIntrospectionQuery, type GraphQLSchema } from 'graphql';
 import { testDatabase, type TestDatabase } from '../support/db.js';
-import { createTenantWithToken, type TestGateway } from '../support/gateway.js';
+import { createTenantWithToken, issueTestToken, type TestGateway } from '../support/gateway.js';
 import { subscribe } from '../support/ws-client.js';
 import pg from 'pg';
 import { openRequestScope } from '../../gateway/request-context.js';
 import { authenticateRead } from '../../tenants/auth.js';
+import { hashToken } from '../../tenants/token-secret.js';
+import { buildSchema } from '../../resolvers/index.js';
+import { CompiledNames, compileQuery, type CompiledQuery } from '../../resolvers/compiled/compile-query.js';
+import { createGateway } from '../../gateway/server.js';
+import { createLogger } from '../../gateway/logger.js';
+import { parse, type OperationDefinitionNode } from 'graphql';
 import type { Services } from '../../resolvers/context.js';
 import { callsFor, leaksIn, type Call, type ProbeValues } from './exercise.js';
 import { startGovernedGateway, setRate } from './support.js';
@@ -222,6 +228,82 @@ describe('row-level security is the second wall', () => {
       }
     } finally {
       await pool.end();
+    }
+  });
+
+  it('answers a compiled statement only for an active token of the tenant the session kept', async () => {
+    const op = parse('query ($id: ID!) { member(id: $id) { id name } }').definitions[0] as OperationDefinitionNode;
+    const compiled = compileQuery(buildSchema(), op, true, new CompiledNames()) as CompiledQuery;
+    const revokedA = await issueTestToken(db, tenants.a.tenantId, 'iso-revoked-reader', ['members:read', 'pii']);
+    await db.admin.query(`update tokens set status = 'revoked' where secret_sha256 = $1`, [hashToken(revokedA)]);
+    const pool = new pg.Pool({ ...db.request.options, max: 1 });
+    const c = await pool.connect();
+    const answer = async (token: string, t: T) => {
+      const r = await c.query({ text: compiled.text, values: compiled.bind(hashToken(token), { id: String(BASE[t]) })! });
+      return r.rows.map((row) => ({ tenant: row.tenant_id, data: JSON.parse(Buffer.from(row.data, 'base64').toString('utf8')) }));
+    };
+    try {
+      expect(await authenticateRead(c, tenants.a.token)).toMatchObject({ tenantId: tenants.a.tenantId }); // the session keeps tenant a
+      const name = (await db.admin.query('select name from members where tenant_id = $1 and member_id = $2', [tenants.a.tenantId, BASE.a])).rows[0].name;
+      expect(await answer(tenants.a.token, 'a')).toEqual([{ tenant: tenants.a.tenantId, data: { member: { id: String(BASE.a), name } } }]);
+      // b's token on a's session: no row at all (not b's member, not a's), whichever member it names
+      expect(await answer(tenants.b.token, 'b')).toEqual([]);
+      expect(await answer(tenants.b.token, 'a')).toEqual([]);
+      expect(await answer(revokedA, 'a')).toEqual([]);
+      expect(await authenticateRead(c, 'cdp_no_such_token_0123456789')).toEqual({ failure: 'UNKNOWN' }); // the session has no tenant
+      expect(await answer(tenants.a.token, 'a')).toEqual([]);
+    } finally {
+      c.release();
+      await pool.end();
+    }
+  });
+
+  it('answers every compiled read with its own tenant while the request pool\'s sessions pass from tenant to tenant', async () => {
+    const request = new pg.Pool({ ...db.request.options, max: 1 }); // one connection: every request reuses its session
+    const gateway = await createGateway({ pools: { ...db, request }, log: createLogger('silent'), development: false });
+    const url = `http://127.0.0.1:${await gateway.listen(0, '127.0.0.1')}/graphql`;
+    const ask = async (query: string, token: string, variables: Record<string, unknown> = {}) => (await fetch(url, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }),
+    })).json();
+    const page = 'query ($id: ID!) { member(id: $id) { id orders { nodes { id } } } }'; // compiled
+    const revokedB = await issueTestToken(db, tenants.b.tenantId, 'iso-revoked-page', ['members:read', 'orders:read', 'pii']);
+    // each tenant's member BASE with its order ids (tenant-specific ids), as the owner reads them
+    const pages = {} as Record<T, unknown>;
+    for (const t of TENANTS) {
+      const orders = await db.admin.query(`select order_id::text as id from orders where tenant_id = $1 and member_id = $2
+        order by created_at desc, order_id desc limit 20`, [tenants[t].tenantId, BASE[t]]);
+      expect(orders.rows).toContainEqual({ id: String(BASE[t] + 1000) });
+      pages[t] = { data: { member: { id: String(BASE[t]), orders: { nodes: orders.rows } } } };
+    }
+    const own = (t: T) => pages[t];
+    try {
+      const steps: [string, T, string, unknown][] = [
+        ['a', 'a', tenants.a.token, own('a')],
+        ['a again (its session kept)', 'a', tenants.a.token, own('a')],
+        ['b', 'b', tenants.b.token, own('b')],
+        ['a after b', 'a', tenants.a.token, own('a')],
+        ['a naming b\'s member', 'b', tenants.a.token, { data: { member: null } }],
+        ['b, soon revoked', 'b', revokedB, own('b')],
+      ];
+      const walk = async (list: typeof steps) => {
+        for (const [who, t, token, expected] of list) {
+          const { data, errors } = await ask(page, token, { id: String(BASE[t]) });
+          expect({ who, data, errors }).toEqual({ who, errors: undefined, ...(expected as object) });
+        }
+      };
+      await walk(steps);
+      // a general-path request moves the session to c behind the compiled path's back
+      expect((await ask('{ viewer { consumer } }', tenants.c.token)).errors).toBeUndefined();
+      await walk([['b after c\'s general request', 'b', revokedB, own('b')], ['c', 'c', tenants.c.token, own('c')]]);
+      await db.admin.query(`update tokens set status = 'revoked' where secret_sha256 = $1`, [hashToken(revokedB)]);
+      await walk([['b', 'b', tenants.b.token, own('b')]]); // the session keeps b
+      const refused = await ask(page, revokedB, { id: String(BASE.b) });
+      expect(refused.data).toBeUndefined();
+      expect(refused.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['UNAUTHENTICATED']);
+      await walk([['a after a refused token', 'a', tenants.a.token, own('a')]]);
+    } finally {
+      await gateway.stop();
+      await request.end();
     }
   });
 
