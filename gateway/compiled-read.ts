@@ -27,6 +27,8 @@ const DATA_OPEN = Buffer.from('{"data":');
 const MAX_REMEMBERED = 10_000;
 const REMEMBER_MS = 60_000;
 
+const sameScopes = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((s, i) => s === b[i]);
+
 /** What Apollo would answer for this request's headers is JSON (`application/json`), not another format. */
 function wantsJson(req: http.IncomingMessage): boolean {
   if (req.method === 'POST' && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return false;
@@ -89,7 +91,7 @@ export function compiledReads(deps: CompiledReadDeps) {
 
     if (!row) return false; // an unknown, revoked or root token: the general path says which
     const principal = consumerOf(row);
-    if (!fresh || known.scopes.join() !== principal.scopes.join()) {
+    if (!fresh || !sameScopes(known.scopes, principal.scopes)) {
       if (seen.size >= MAX_REMEMBERED) seen.clear();
       seen.set(digestKey, { scopes: principal.scopes, tenantId: principal.tenantId, until: Date.now() + REMEMBER_MS });
     }

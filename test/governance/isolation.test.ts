@@ -262,7 +262,7 @@ describe('row-level security is the second wall', () => {
     const request = new pg.Pool({ ...db.request.options, max: 1 }); // one connection: every request reuses its session
     const gateway = await createGateway({ pools: { ...db, request }, log: createLogger('silent'), development: false });
     const url = `http://127.0.0.1:${await gateway.listen(0, '127.0.0.1')}/graphql`;
-    const ask = async (query: string, token: string, variables: Record<string, unknown> = {}) => (await fetch(url, {
+    const ask = async (query: string, token: string, variables: Record<string, unknown> = {}): Promise<any> => (await fetch(url, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }),
     })).json();
     const page = 'query ($id: ID!) { member(id: $id) { id orders { nodes { id } } } }'; // compiled
