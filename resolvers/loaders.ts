@@ -3,7 +3,7 @@ import type { QueryResultRow } from 'pg';
 import type { RequestDb } from './context.js';
 import { prepared } from './prepared.js';
 import {
-  MEMBER_COLUMNS, ORDER_COLUMNS, EVENT_COLUMNS, TAG_COLUMNS, TAG_FROM, AUDIENCE_COLUMNS, AUDIENCE_FROM,
+  MEMBER_COLUMNS, ORDER_COLUMNS, EVENT_COLUMNS, TAG_COLUMNS, TAG_FROM, AUDIENCE_COLUMNS, AUDIENCE_FROM, visibleTagValues,
   type MemberRow, type OrderRow, type ItemRow, type EventRow, type TagValueRow, type TagRow, type AudienceRow,
 } from './rows.js';
 
@@ -204,14 +204,10 @@ export function createLoaders(requestDb: RequestDb, tenantId: () => string): Loa
       );
       return countsBy(ids, r.rows);
     }),
-    // Deprecated tags are retired from consumers; their values stay in the table until a refresh drops them.
     tagValuesByMember: new Loader(async (ids) => {
       const r = await db.query<TagValueRow>(
-        `select tv.member_id, tv.tag_name, tv.value, v.category from tag_values tv
-           join tag_definitions d on d.tenant_id = tv.tenant_id and d.name = tv.tag_name
-           left join tag_versions v on v.tenant_id = d.tenant_id and v.name = d.name
-                 and v.version = d.current_version
-          where tv.tenant_id = $1 and tv.member_id = any($2::bigint[]) and d.status <> 'deprecated'
+        `select tv.member_id, tv.tag_name, tv.value, v.category
+           from ${visibleTagValues('$1', 'tv.member_id = any($2::bigint[])', true)}
           order by tv.member_id, tv.tag_name`,
         [tenantId(), ids],
       );

@@ -2,7 +2,7 @@ import { Kind, getArgumentValues, isObjectType, type FieldNode, type GraphQLReso
 import { tenantOf } from './guards.js';
 import { decodeCursor, pageSize } from './connection.js';
 import { prepared } from './prepared.js';
-import { MEMBER_COLUMNS, cursorTime, survivorOf, type EventRow, type ItemRow, type MemberRow, type OrderRow, type TagValueRow } from './rows.js';
+import { MEMBER_COLUMNS, cursorTime, survivorOf, visibleTagValues, type EventRow, type ItemRow, type MemberRow, type OrderRow, type TagValueRow } from './rows.js';
 import { hasAnyScope, hasScope, type Scope } from '../tenants/scopes.js';
 import type { Context } from './context.js';
 
@@ -92,9 +92,7 @@ function eventsJson(p: ChildParams): string {
 
 const TAGS_JSON = `(select coalesce(json_agg(json_build_object('member_id', tv.member_id::text, 'tag_name', tv.tag_name, 'value', tv.value,
       'category', v.category) order by tv.tag_name), '[]')
-    from tag_values tv join tag_definitions d on d.tenant_id = tv.tenant_id and d.name = tv.tag_name
-    left join tag_versions v on v.tenant_id = d.tenant_id and v.name = d.name and v.version = d.current_version
-    where tv.tenant_id = m.tenant_id and tv.member_id = m.member_id and d.status <> 'deprecated') as tags_json`;
+    from ${visibleTagValues('m.tenant_id', 'tv.member_id = m.member_id', true)}) as tags_json`;
 
 /** The statement's values in parameter order: tenant, id, then each selected child's limit + 1 and keyset. */
 function pageValues(ctx: Context, id: string, plan: PagePlan): unknown[] {

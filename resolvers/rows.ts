@@ -114,6 +114,17 @@ export interface TagValueRow {
   category: string | null;
 }
 
+/**
+ * FROM and WHERE of the tag values consumers see (`tv`, with its definition `d`; with `category`,
+ * the current version `v` too): a tenant's values of tags not deprecated (deprecated tags are retired
+ * from consumers; their values stay until a refresh drops them). `member` is the condition on
+ * tv.member_id. One text for the loader, member(id)'s read-ahead and the compiled reads.
+ */
+export const visibleTagValues = (tenant: string, member: string, category = false) =>
+  `tag_values tv join tag_definitions d on d.tenant_id = tv.tenant_id and d.name = tv.tag_name${category ? `
+    left join tag_versions v on v.tenant_id = d.tenant_id and v.name = d.name and v.version = d.current_version` : ''}
+   where tv.tenant_id = ${tenant} and ${member} and d.status <> 'deprecated'`;
+
 /** A tag definition joined with its current version. */
 export interface TagRow {
   name: string;

@@ -48,11 +48,22 @@ export class Compilation {
   }
 }
 
-/** One request's bind: the caller's token (SHA-256), variables coerced by graphql-js, and a memo of argument values per field node. */
+/**
+ * One request's bind: the caller's token (SHA-256), variables coerced by graphql-js, and a memo of
+ * what several bind values share (a field node's argument values, a decoded cursor), by key.
+ */
 export interface Bind {
   tokenDigest: Buffer;
   variables: Record<string, unknown>;
-  memo: Map<FieldNode, Record<string, unknown>>;
+  memo: Map<object, unknown>;
+}
+
+/** `compute()` once per bind for `key` (an object of the compiled query: a field node, a key made for it). */
+export function once<T>(bind: Bind, key: object, compute: () => T): T {
+  if (bind.memo.has(key)) return bind.memo.get(key) as T;
+  const value = compute();
+  bind.memo.set(key, value);
+  return value;
 }
 
 /** Computes a bind value; throws when the resolvers would refuse the value (the general path reports it). */
@@ -60,9 +71,7 @@ export type ParamSource = (bind: Bind) => unknown;
 
 /** A field's argument values as graphql-js gives them to its resolver (defaults applied); memoised per bind. */
 export function argumentsOf(bind: Bind, def: GraphQLField<unknown, unknown>, node: FieldNode): Record<string, unknown> {
-  let args = bind.memo.get(node);
-  if (!args) bind.memo.set(node, (args = getArgumentValues(def, node, bind.variables)));
-  return args;
+  return once(bind, node, () => getArgumentValues(def, node, bind.variables));
 }
 
 /** Why an operation is left to graphql-js; compiling returns it instead of throwing. */

@@ -1,7 +1,7 @@
 import { isObjectType, getNamedType, type FieldNode, type GraphQLField, type GraphQLObjectType } from 'graphql';
-import { Compilation, argumentsOf, Uncompilable, type Bind } from './compilation.js';
+import { Compilation, argumentsOf, once, Uncompilable, type Bind } from './compilation.js';
 import { hasAstral, isoTime, keyOf, maskEmail, maskName, maskPhone, objectJson, plainFields, type TypeTable } from './object-json.js';
-import { MEMBER_AGE, MEMBER_DAYS_UNTIL_BIRTHDAY, ORDER_CURSOR, cursorTime } from '../rows.js';
+import { MEMBER_AGE, MEMBER_DAYS_UNTIL_BIRTHDAY, ORDER_CURSOR, cursorTime, visibleTagValues } from '../rows.js';
 import { decodeCursor, pageSize } from '../connection.js';
 
 /**
@@ -65,10 +65,6 @@ const TAG_VALUE: TypeTable = {
   columns: { name: (a) => `${a}.tag_name`, value: (a) => `${a}.value` },
 };
 
-/** The tag values Member.tags answers: non-deprecated tags, by name (a caller with all of tags:read). */
-const memberTagsFrom = (m: string) => `from tag_values tv join tag_definitions d on d.tenant_id = tv.tenant_id and d.name = tv.tag_name
-      where tv.tenant_id = ${m}.tenant_id and tv.member_id = ${m}.member_id and d.status <> 'deprecated'`;
-
 // The cursor order.ts hands out: base64url (no padding) of JSON.stringify([ORDER_CURSOR, created_at, id]).
 const orderCursor = (o: string) =>
   `rtrim(translate(encode(convert_to('["${ORDER_CURSOR}","' || ${cursorTime(`${o}.created_at`)} || '","' || ${o}.order_id::text || '"]', 'UTF8'), 'base64'), E'+/\\n', '-_'), '=')`;
@@ -84,7 +80,8 @@ function ordersConnection(c: Compilation, node: FieldNode, def: GraphQLField<unk
     if (n === 0) throw new Uncompilable('first: 0 is answered without a query'); // the resolver reads nothing
     return n;
   }, 'int');
-  const after = (b: Bind) => decodeCursor(argumentsOf(b, def, node).after as string | null | undefined, ORDER_CURSOR, ['timestamp', 'id']);
+  const cursorKey = {};
+  const after = (b: Bind) => once(b, cursorKey, () => decodeCursor(argumentsOf(b, def, node).after as string | null | undefined, ORDER_CURSOR, ['timestamp', 'id']));
   const afterTime = c.param((b) => after(b)?.[0] ?? null, 'timestamptz');
   const afterId = c.param((b) => after(b)?.[1] ?? null, 'bigint');
   const connection = objectType(def);
@@ -183,9 +180,10 @@ export const MEMBER: TypeTable = {
     orders: ordersConnection,
     tags: (c, node, def, m) => {
       c.require('tags:read');
-      // a lateral of the member's row: its names are also the lineage the resolver notes (resolvers/tag.ts)
+      // a lateral of the member's row (all its visible tags: the caller holds tags:read unnarrowed); its
+      // names are also the lineage the resolver notes (resolvers/tag.ts)
       const t = c.lateral(`select json_agg(${objectJson(c, TAG_VALUE, objectType(def), node.selectionSet, 'tv')} order by tv.tag_name) as j,
-        array_agg('tag:' || tv.tag_name) as reads ${memberTagsFrom(m)}`);
+        array_agg('tag:' || tv.tag_name) as reads from ${visibleTagValues(`${m}.tenant_id`, `tv.member_id = ${m}.member_id`)}`);
       return `coalesce(${t}.j, '[]')`;
     },
   },
