@@ -6,6 +6,7 @@ import { hasScope } from '../tenants/scopes.js';
 import { runPipeline } from '../connectors/store/pipeline.js';
 import { bucketOf, costExtension } from './plugins/cost.js';
 import { consumerLabel } from './plugins/state.js';
+import { noteServed } from './plugins/record.js';
 import type { Governance } from './plugins/index.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { RequestPlan } from './request-plan.js';
@@ -109,12 +110,9 @@ export function compiledReads(deps: CompiledReadDeps) {
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': body.length });
     res.end(body);
 
-    const consumer = consumerLabel(principal);
-    metrics.requests.inc({ consumer, operation: 'query' });
-    metrics.cost.inc({ consumer }, plan.cost);
-    metrics.latency.observe({ consumer }, Number(process.hrtime.bigint() - startedNs) / 1e9);
+    metrics.latency.observe({ consumer: consumerLabel(principal) }, Number(process.hrtime.bigint() - startedNs) / 1e9);
     governance.recorder.touchToken(principal.tenantId, principal.tokenId);
-    governance.recorder.record(principal.tenantId, principal.consumerId, reads ? [...plan.analysis.reads, ...reads] : plan.analysis.reads);
+    noteServed({ metrics, recorder: governance.recorder }, principal, 'query', plan.cost, reads ? [...plan.analysis.reads, ...reads] : plan.analysis.reads);
     return true;
   };
 }

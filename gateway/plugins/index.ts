@@ -14,7 +14,7 @@ import type { Logger } from '../logger.js';
 import { analyzeOperation } from './analyze.js';
 import { bucketOf, charge, costExtension, costPlugin } from './cost.js';
 import { checkAnalysis, checkSource, DEFAULT_LIMITS, limitsFromEnv, rateLimited, rewriteLimitErrors, tooComplex, type GovernanceLimits } from './limits.js';
-import { countErrors, recordPlugin } from './record.js';
+import { countErrors, noteServed, recordPlugin } from './record.js';
 import { consumerLabel, stateOf } from './state.js';
 
 export { DEFAULT_LIMITS, type GovernanceLimits } from './limits.js';
@@ -127,14 +127,12 @@ export async function createGovernance(opts: { pools: Pools; metrics: GatewayMet
       const cost = Math.max(1, analysis.cost);
       if (cost > capacity) return [tooComplex(`query cost ${cost} exceeds this token's budget of ${capacity} points per minute`, { cost, limit: capacity })];
       const budget = await store.take(key, capacity, cost);
-      const consumer = consumerLabel(p);
-      metrics.requests.inc({ consumer, operation: 'subscription' });
       if (!budget.allowed) {
-        metrics.errors.inc({ consumer, code: 'RATE_LIMITED' });
+        noteServed({ metrics, recorder }, p, 'subscription', 0);
+        metrics.errors.inc({ consumer: consumerLabel(p), code: 'RATE_LIMITED' });
         return [rateLimited(cost, budget.remaining, budget.retryAfter, budget.resetAt)];
       }
-      metrics.cost.inc({ consumer }, cost);
-      if (p.kind === 'consumer') recorder.record(p.tenantId, p.consumerId, analysis.reads);
+      noteServed({ metrics, recorder }, p, 'subscription', cost, analysis.reads);
       return null;
     },
     async stop() {

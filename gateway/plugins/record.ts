@@ -2,7 +2,8 @@ import { Kind, getArgumentValues, type FieldNode, type GraphQLFormattedError, ty
 import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import type { Context } from '../../resolvers/context.js';
 import { auditNote, smallSummary, summarize, writeAudit } from '../../tenants/audit.js';
-import { readsNoted, type UsageRecorder } from '../../tenants/usage.js';
+import { readsNoted, type UsageNode, type UsageRecorder } from '../../tenants/usage.js';
+import type { Principal } from '../../tenants/auth.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Logger } from '../logger.js';
 import { consumerLabel, stateOf } from './state.js';
@@ -29,20 +30,28 @@ export function recordPlugin(deps: RecordDeps): ApolloServerPlugin<Context> {
       return {
         async willSendResponse(rc) {
           const state = stateOf(rc.contextValue);
-          const consumer = consumerLabel(p);
           const result = rc.response.body.kind === 'single' ? rc.response.body.singleResult : rc.response.body.initialResult;
-          deps.metrics.requests.inc({ consumer, operation: state.operation ?? 'unknown' });
-          if (state.budget?.allowed) deps.metrics.cost.inc({ consumer }, state.budget.cost);
-          countErrors(deps.metrics, consumer, result.errors);
-          if (!state.executed) return;
-          if (p.kind === 'consumer' && state.analysis) {
-            deps.recorder.record(p.tenantId, p.consumerId, [...state.analysis.reads, ...readsNoted(rc.contextValue)]);
-          }
-          if (rc.operation?.operation === 'mutation') await audit(rc, result.data ?? null, result.errors, deps);
+          const reads = state.executed && state.analysis ? [...state.analysis.reads, ...readsNoted(rc.contextValue)] : undefined;
+          noteServed(deps, p, state.operation ?? 'unknown', state.budget?.allowed ? state.budget.cost : 0, reads);
+          countErrors(deps.metrics, consumerLabel(p), result.errors);
+          if (state.executed && rc.operation?.operation === 'mutation') await audit(rc, result.data ?? null, result.errors, deps);
         },
       };
     },
   };
+}
+
+/**
+ * What every request a caller was served leaves behind, on every path (Apollo's plugins, compiled
+ * reads, subscriptions): the request and the cost points it spent in metrics, by consumer, and the
+ * lineage nodes it read (`reads`; none when nothing was executed) in the usage recorder.
+ */
+export function noteServed(deps: Pick<RecordDeps, 'metrics' | 'recorder'>, p: Principal, operation: string, cost: number,
+  reads?: Iterable<UsageNode>): void {
+  const consumer = consumerLabel(p);
+  deps.metrics.requests.inc({ consumer, operation });
+  if (cost > 0) deps.metrics.cost.inc({ consumer }, cost);
+  if (reads && p.kind === 'consumer') deps.recorder.record(p.tenantId, p.consumerId, reads);
 }
 
 /** Counts each error of a response by its code. */
