@@ -30,7 +30,8 @@ interface Pending {
   day: string;
   node: string;
   count: number;
-  last: Date;
+  /** Last read, in ms since the epoch (a number: comparing Dates converts both per read). */
+  last: number;
 }
 
 /** What one flush wrote. */
@@ -73,8 +74,9 @@ export class UsageRecorder {
   record(tenantId: string, consumerId: string, nodes: Iterable<UsageNode>, at = new Date()): void {
     const day = this.dayOf(at);
     const byNode = this.nodesOf(tenantId, consumerId, day);
+    const ms = at.getTime();
     let dropped = 0;
-    for (const node of nodes) if (!this.addTo(byNode, consumerId, day, node, 1, at)) dropped += 1;
+    for (const node of nodes) if (!this.addTo(byNode, consumerId, day, node, 1, ms)) dropped += 1;
     if (dropped) this.opts.onDropped?.(dropped);
   }
 
@@ -97,7 +99,7 @@ export class UsageRecorder {
   }
 
   /** Adds `count` reads of `node` to the pending reads of a consumer and day; false when the buffer is full. */
-  private addTo(byNode: Map<string, Pending>, consumerId: string, day: string, node: string, count: number, last: Date): boolean {
+  private addTo(byNode: Map<string, Pending>, consumerId: string, day: string, node: string, count: number, last: number): boolean {
     const p = byNode.get(node);
     if (p) {
       p.count += count;
@@ -156,7 +158,7 @@ export class UsageRecorder {
         await inTenant(this.opts.pool, tenantId, async (client) => {
           if (rows.length) {
             const r = await client.query(INSERT_USAGE, [tenantId, rows.map((p) => p.consumerId), rows.map((p) => p.day),
-              rows.map((p) => p.node), rows.map((p) => p.count), rows.map((p) => p.last)]);
+              rows.map((p) => p.node), rows.map((p) => p.count), rows.map((p) => new Date(p.last))]);
             result.usageRows += r.rowCount ?? 0;
           }
           if (tokens.length) {
