@@ -97,7 +97,8 @@ export const OPEN_READ = { name: 'cdp_open_read', text: 'select * from cdp_open_
  * transaction: `cdp_open_read` (migrations/040) sets app.tenant_id for the connection's session, so
  * the request's statements run in autocommit under row-level security. Only for connections of the
  * gateway's request pool, each of whose checkouts starts with this call (which clears the setting
- * before anything else). The root token is checked in a second round trip, as in
+ * before anything else), or with a compiled read's statement, which checks its token in the tenant
+ * the session kept (sessionPrincipalSql) and answers nothing otherwise. The root token is checked in a second round trip, as in
  * beginAuthenticated, and has no tenant. The digest is a bind value of a statement prepared once per
  * connection.
  */
