@@ -13,7 +13,7 @@ import type { RequestPlan } from './request-plan.js';
 import type { CompiledRow } from '../resolvers/compiled/compile-query.js';
 
 export interface CompiledReadDeps {
-  /** The request pool (its sessions carry the tenant cdp_open_read sets). */
+  /** The request pool (its sessions carry the tenant cdp_open_read set last). */
   pool: pg.Pool;
   governance: Governance;
   metrics: GatewayMetrics;
@@ -44,10 +44,11 @@ function wantsJson(req: http.IncomingMessage): boolean {
  * in the session's tenant (no row for another tenant's token, an unknown or a revoked one), so on a
  * connection whose session kept the token's tenant from an earlier request it runs alone; otherwise
  * (or when that answers no row) cdp_open_read sets the tenant and the statement follows it in the
- * same round trip (a pipeline). Which tenant a connection kept is only a hint, never trusted. Charged, metered and recorded as the plugins do for any query. Whatever is not the plain
- * success of a caller holding every scope the statement assumed (unknown or revoked token, root,
- * a narrowed scope, a refused value, the rate limit, a database error) returns false and the
- * request takes the general path, which answers it with the usual errors; nothing was sent yet.
+ * same round trip (a pipeline). Which tenant a connection kept is only a hint, never trusted.
+ * Charged, metered and recorded as the plugins do for any query. Whatever is not the plain success
+ * of a caller holding every scope the statement assumed (unknown or revoked token, root, a narrowed
+ * scope, a refused value, the rate limit, a database error) returns false and the request takes the
+ * general path, which answers it with the usual errors; nothing was sent yet.
  */
 export function compiledReads(deps: CompiledReadDeps) {
   const seen = new Map<string, { scopes: readonly string[]; tenantId: string; until: number }>();
