@@ -39,6 +39,8 @@ describe('npm start interrupted while it seeds the demo', () => {
     expect(left.rows[0]).toEqual({ tenants: 0, members: 0, orders: 0, events: 0 });
 
     const again = await startGatewayProcess(db.url, { CDP_DEMO: '1' });
+    // the token is printed just after the "ready" line, maybe in a later chunk of output
+    for (let i = 0; i < 100 && !/Demo tenant admin token: cdp_\S+\n/.test(again.output()); i++) await new Promise((r) => setTimeout(r, 50));
     expect(again.output()).toMatch(/Demo tenant admin token: cdp_\S+/);
     const seeded = await db.admin.query(`select t.name, count(m.*)::int as members from tenants t join members m using (tenant_id) group by 1`);
     expect(seeded.rows).toEqual([{ name: 'demo', members: 10_000 }]);
