@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import type pg from 'pg';
-import { OPEN_READ, bearerToken, consumerOf } from '../tenants/auth.js';
+import { OPEN_READ, bearerToken, consumerOf, noteSessionTenant, sessionTenantOf } from '../tenants/auth.js';
 import { hashToken } from '../tenants/token-secret.js';
 import { hasScope } from '../tenants/scopes.js';
 import { runPipeline } from '../connectors/store/pipeline.js';
@@ -44,7 +44,8 @@ function wantsJson(req: http.IncomingMessage): boolean {
  * in the session's tenant (no row for another tenant's token, an unknown or a revoked one), so on a
  * connection whose session kept the token's tenant from an earlier request it runs alone; otherwise
  * (or when that answers no row) cdp_open_read sets the tenant and the statement follows it in the
- * same round trip (a pipeline). Which tenant a connection kept is only a hint, never trusted.
+ * same round trip (a pipeline). Which tenant a connection kept (tenants/auth.ts, sessionTenantOf,
+ * noted by both paths) is only a hint, never trusted.
  * Charged, metered and recorded as the plugins do for any query. Whatever is not the plain success
  * of a caller holding every scope the statement assumed (unknown or revoked token, root, a narrowed
  * scope, a refused value, the rate limit, a database error) returns false and the request takes the
@@ -52,9 +53,6 @@ function wantsJson(req: http.IncomingMessage): boolean {
  */
 export function compiledReads(deps: CompiledReadDeps) {
   const seen = new Map<string, { scopes: readonly string[]; tenantId: string; until: number }>();
-  // the tenant each request-pool connection's session was left with by this path (a hint: the
-  // general path changes it without telling, and the statement checks it anyway)
-  const sessionTenant = new WeakMap<pg.PoolClient, string>();
   const { governance, metrics } = deps;
 
   return async function answer(req: http.IncomingMessage, res: http.ServerResponse, plan: RequestPlan,
@@ -81,14 +79,13 @@ export function compiledReads(deps: CompiledReadDeps) {
     try {
       deps.onStatement?.(compiled.text, values); // the request's statement (as for the general path, not the token check)
       // alone when the session kept this token's tenant (as far as we know), else after cdp_open_read
-      if (known && sessionTenant.get(client) === known.tenantId) row = (await runPipeline(client, [statement]))[0].rows[0];
+      if (known && sessionTenantOf(client) === known.tenantId) row = (await runPipeline(client, [statement]))[0].rows[0];
       if (!row) row = (await runPipeline(client, [{ ...OPEN_READ, values: [digest] }, statement]))[1].rows[0];
     } catch (err) {
       client.release(err as Error); // its prepared statements may be in a state pg does not know
       return false;
     }
-    if (row) sessionTenant.set(client, row.tenant_id);
-    else sessionTenant.delete(client);
+    noteSessionTenant(client, row?.tenant_id);
     client.release();
 
     if (!row) return false; // an unknown, revoked or root token: the general path says which

@@ -89,6 +89,22 @@ export function sessionPrincipalSql(digest: string): string {
      where k.tenant_id = cdp_current_tenant() and k.secret_sha256 = ${digest} and k.status = 'active'`;
 }
 
+// The tenant each request-pool connection's session was left with by cdp_open_read or a compiled
+// read, as far as this process knows: a hint for choosing a compiled read's round trip, never a
+// check (the statement checks). A client that is closed leaves the map with it.
+const keptTenants = new WeakMap<pg.ClientBase, string>();
+
+/** The tenant `client`'s session was left with (undefined: none, or not known). */
+export function sessionTenantOf(client: pg.ClientBase): string | undefined {
+  return keptTenants.get(client);
+}
+
+/** Notes the tenant `client`'s session now carries (undefined: none). */
+export function noteSessionTenant(client: pg.ClientBase, tenantId: string | undefined): void {
+  if (tenantId === undefined) keptTenants.delete(client);
+  else keptTenants.set(client, tenantId);
+}
+
 /** The statement authenticateRead runs, prepared once per connection (also pipelined, gateway/compiled-read.ts). */
 export const OPEN_READ = { name: 'cdp_open_read', text: 'select * from cdp_open_read($1)' } as const;
 
@@ -105,6 +121,7 @@ export const OPEN_READ = { name: 'cdp_open_read', text: 'select * from cdp_open_
 export async function authenticateRead(client: pg.ClientBase, token: string): Promise<Principal | { failure: AuthFailure }> {
   const digest = hashToken(token);
   const row = (await client.query<PrincipalRow>({ ...OPEN_READ, values: [digest] })).rows[0];
+  noteSessionTenant(client, row?.status === 'active' ? row.tenant_id : undefined);
   if (row) return row.status === 'active' ? consumerOf(row) : { failure: 'REVOKED' };
   const root = await client.query('select cdp_is_root_token($1) as root', [digest]);
   return root.rows[0]?.root ? { kind: 'root' } : { failure: 'UNKNOWN' };

@@ -59,6 +59,14 @@ describe('round trips per request', () => {
     expect(await roundTrips(page, { id: memberId })).toEqual([expect.stringMatching(/^pipeline: cdp_open_read, cdp_q_\d+$/)]);
     // the next request finds the session with acme's tenant: the statement checks the token itself
     expect(await roundTrips(page, { id: memberId })).toEqual([expect.stringMatching(/^pipeline: cdp_q_\d+$/)]);
+    // another tenant's general request moves the session: the next compiled read knows, and opens
+    // with cdp_open_read in its one round trip instead of trying the statement alone first
+    const other = await createTenantWithToken(db, 'other');
+    sent.length = 0;
+    expect((await gw.graphql('{ viewer { consumer } }', {}, other.token)).body.errors).toBeUndefined();
+    expect(sent[0]).toBe('select * from cdp_open_read($1)'); // (and its token's first lease)
+    expect(await roundTrips(page, { id: memberId })).toEqual([expect.stringMatching(/^pipeline: cdp_open_read, cdp_q_\d+$/)]);
+    expect(await roundTrips(page, { id: memberId })).toEqual([expect.stringMatching(/^pipeline: cdp_q_\d+$/)]);
   });
 
   it('takes budget from the shared bucket once per lease (1% of the plan), not once per request', async () => {
