@@ -7,7 +7,7 @@ import { createGateway } from './server.js';
 import { createPools } from '../connectors/store/pool.js';
 import { migrate } from '../connectors/store/migrate.js';
 import { ensureRootToken } from '../tenants/root-token.js';
-import { seedDemo } from '../connectors/seed/index.js';
+import { removingTenantOnFailure, seedDemo } from '../connectors/seed/index.js';
 import { progressBars } from '../connectors/seed/progress-bar.js';
 import { installDemoDefinitions } from '../connectors/tags/demo-definitions.js';
 import { startBackgroundWork } from './background.js';
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
         bars.listener(done, total, phase);
       },
     }).finally(() => bars.stop());
-    try {
+    return removingTenantOnFailure(pools.admin, demo.tenantId, async () => {
       const s = demo.summary;
       console.log(`Seeded ${s.members} members, ${s.identities} identities, ${s.orders} orders, ${s.items} items, ${s.events} events in ${s.seconds.toFixed(1)} s`);
       console.log('Defining and refreshing the demo tags and audiences (tag-dsl.md examples)...');
@@ -86,10 +86,7 @@ async function main(): Promise<void> {
         await writeFile(tokenFile, `${demo.adminToken}\n`, { mode: 0o600 });
       }
       return demo.adminToken;
-    } catch (err) {
-      await pools.admin.query('delete from tenants where tenant_id = $1', [demo.tenantId]).catch(() => undefined);
-      throw err;
-    }
+    });
   }
 
   async function stop(signal: string): Promise<void> {

@@ -7,7 +7,7 @@
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../connectors/store/embedded.js';
 import { createPools } from '../connectors/store/pool.js';
 import { migrate } from '../connectors/store/migrate.js';
-import { createTenantWithAdminToken, loadTenantData, seedDemo, type SeedSummary } from '../connectors/seed/index.js';
+import { createTenantWithAdminToken, loadTenantData, removingTenantOnFailure, seedDemo, type SeedSummary } from '../connectors/seed/index.js';
 import { progressBars } from '../connectors/seed/progress-bar.js';
 import { SEED_USAGE, SeedArgsError, parseSeedArgs, type SeedCommand } from '../connectors/seed/seed-args.js';
 
@@ -41,12 +41,8 @@ async function main(): Promise<number> {
       } else {
         const created = await createTenantWithAdminToken(pools.admin, command.tenant);
         token = created.adminToken;
-        try {
-          summary = await loadTenantData(pools.admin, created.tenantId, { ...command, onProgress: bars.listener });
-        } catch (err) {
-          await pools.admin.query('delete from tenants where tenant_id = $1', [created.tenantId]).catch(() => undefined);
-          throw err;
-        }
+        summary = await removingTenantOnFailure(pools.admin, created.tenantId,
+          () => loadTenantData(pools.admin, created.tenantId, { ...command, onProgress: bars.listener }));
       }
     } finally {
       bars.stop();

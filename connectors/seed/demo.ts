@@ -2,7 +2,7 @@
 
 import type pg from 'pg';
 import { newTokenSecret } from './token-secret.js';
-import { loadTenantData, validateSeedOptions, type ProgressListener, type SeedSummary } from './seed-tenant.js';
+import { loadTenantData, removingTenantOnFailure, validateSeedOptions, type ProgressListener, type SeedSummary } from './seed-tenant.js';
 import { progressBars } from './progress-bar.js';
 
 /** Name of the demo tenant. */
@@ -63,11 +63,8 @@ export async function seedDemo(pool: pg.Pool, opts: DemoOptions = {}): Promise<{
   validateSeedOptions(load);
   const { tenantId, adminToken } = await createTenantWithAdminToken(pool, opts.tenantName ?? DEMO_TENANT);
   try {
-    const summary = await loadTenantData(pool, tenantId, load);
+    const summary = await removingTenantOnFailure(pool, tenantId, () => loadTenantData(pool, tenantId, load));
     return { tenantId, adminToken, summary };
-  } catch (err) {
-    await pool.query('delete from tenants where tenant_id = $1', [tenantId]).catch(() => undefined);
-    throw err;
   } finally {
     bars?.stop();
   }

@@ -48,8 +48,16 @@ export async function seedTenant(pool: pg.Pool, opts: SeedOptions & { tenantName
   if (exists.rowCount) throw new Error(`tenant "${opts.tenantName}" already exists`);
   const created = await pool.query<{ tenant_id: string }>('insert into tenants (name) values ($1) returning tenant_id', [opts.tenantName]);
   const tenantId = created.rows[0].tenant_id;
+  return removingTenantOnFailure(pool, tenantId, () => loadTenantData(pool, tenantId, opts));
+}
+
+/**
+ * `fn()`; when it fails, tenant `tenantId` and every row of it go (best effort: a database that is
+ * already gone keeps them) and the error is rethrown. For a tenant created to be filled by `fn`.
+ */
+export async function removingTenantOnFailure<T>(pool: pg.Pool, tenantId: string, fn: () => Promise<T>): Promise<T> {
   try {
-    return await loadTenantData(pool, tenantId, opts);
+    return await fn();
   } catch (err) {
     await pool.query('delete from tenants where tenant_id = $1', [tenantId]).catch(() => undefined);
     throw err;
