@@ -1,10 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { testDatabase } from '../support/db.js';
-import { startGatewayProcess } from '../support/gateway-process.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { spawnGatewayProcess, startGatewayProcess } from '../support/gateway-process.js';
 
 /**
  * `npm start` seeds the demo tenant on an empty database. A SIGTERM in the middle of it (a service
@@ -14,26 +10,19 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 describe('npm start interrupted while it seeds the demo', () => {
   it('removes the unfinished demo tenant, exits 0, and the next start seeds the demo whole', async () => {
     const db = await testDatabase();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1', CDP_DEMO: '1', LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
+    const { child, output, exited } = spawnGatewayProcess(db.url, { CDP_DEMO: '1', LOG_LEVEL: 'info' });
     await new Promise<void>((resolve, reject) => {
-      const onData = (d: Buffer) => {
-        out += d;
-        if (/members\s+\d+%/.test(out)) resolve(); // the seeding's progress: members are being loaded
+      const onData = () => {
+        if (/members\s+\d+%/.test(output())) resolve(); // the seeding's progress: members are being loaded
       };
       child.stdout!.on('data', onData);
       child.stderr!.on('data', onData);
-      child.on('exit', () => reject(new Error(`exited before seeding:\n${out}`)));
+      child.on('exit', () => reject(new Error(`exited before seeding:\n${output()}`)));
     });
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(out).toContain('removing the unfinished demo tenant');
-    expect(out).not.toContain('Demo tenant admin token');
+    expect(output()).toContain('removing the unfinished demo tenant');
+    expect(output()).not.toContain('Demo tenant admin token');
     const left = await db.admin.query(`select (select count(*) from tenants)::int as tenants, (select count(*) from members)::int as members,
       (select count(*) from orders)::int as orders, (select count(*) from events)::int as events`);
     expect(left.rows[0]).toEqual({ tenants: 0, members: 0, orders: 0, events: 0 });

@@ -22,8 +22,8 @@ export interface GatewayProcess {
   exited: Promise<number | string | null>;
 }
 
-/** Starts `gateway/main.ts` as its own process on `databaseUrl` (as `npm start` does), on a free port. */
-export async function startGatewayProcess(databaseUrl: string, env: Record<string, string> = {}): Promise<GatewayProcess> {
+/** `gateway/main.ts` spawned as its own process on `databaseUrl` (as `npm start` runs it), not waited for. */
+export function spawnGatewayProcess(databaseUrl: string, env: Record<string, string> = {}): Omit<GatewayProcess, 'url'> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', CDP_DEMO: '0', LOG_LEVEL: 'warn', ...env },
@@ -35,17 +35,23 @@ export async function startGatewayProcess(databaseUrl: string, env: Record<strin
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
+  return { child, output: () => out, exited };
+}
+
+/** Starts `gateway/main.ts` as its own process on `databaseUrl` (as `npm start` does), on a free port. */
+export async function startGatewayProcess(databaseUrl: string, env: Record<string, string> = {}): Promise<GatewayProcess> {
+  const { child, output, exited } = spawnGatewayProcess(databaseUrl, env);
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${out}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output()}`)), 60_000);
     const check = () => {
-      const m = /ready at (http:\/\/[^\s]+\/graphql)/.exec(out);
+      const m = /ready at (http:\/\/[^\s]+\/graphql)/.exec(output());
       if (m) {
         clearTimeout(timer);
         resolve(m[1]);
       }
     };
     child.stdout!.on('data', check);
-    child.on('exit', () => reject(new Error(`gateway exited:\n${out}`)));
+    child.on('exit', () => reject(new Error(`gateway exited:\n${output()}`)));
   });
-  return { child, url, output: () => out, exited };
+  return { child, url, output, exited };
 }
