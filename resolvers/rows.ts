@@ -55,6 +55,8 @@ export const survivorOf = (tenant: string, id: string) =>
 
 /** A timestamp as exact UTC text with microseconds: keyset cursors must not lose precision to JS Dates. */
 export const cursorTime = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+/** An ISO-8601 UTC timestamp with milliseconds, as the DateTime scalar prints a JS Date. */
+export const isoTime = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /** An orders row; `k` is created_at as cursor text. */
 export interface OrderRow {

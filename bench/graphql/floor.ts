@@ -3,8 +3,8 @@ import pg from 'pg';
 import type { BenchData } from './setup.js';
 import { createPools } from '../../connectors/store/pool.js';
 import { beginAuthenticated, bearerToken } from '../../tenants/auth.js';
+import { isoTime } from '../../resolvers/rows.js';
 
-const iso = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /**
  * The whole member page as one hand-written statement that builds the response JSON in Postgres:
@@ -13,12 +13,12 @@ const iso = (col: string) => `to_char(${col} at time zone 'UTC', 'YYYY-MM-DD"T"H
 export const FLOOR_SQL = `select json_build_object('data', json_build_object('member', (
   select json_build_object(
     'id', m.member_id::text, 'name', m.name, 'gender', m.gender, 'birthday', to_char(m.birthday, 'YYYY-MM-DD'),
-    'phone', m.phone, 'email', m.email, 'province', m.province, 'city', m.city, 'registeredAt', ${iso('m.registered_at')},
+    'phone', m.phone, 'email', m.email, 'province', m.province, 'city', m.city, 'registeredAt', ${isoTime('m.registered_at')},
     'registeredChannel', upper(m.registered_channel), 'level', m.level, 'points', m.points,
     'orders', json_build_object('nodes', coalesce((select json_agg(json_build_object(
         'id', o.order_id::text, 'channel', upper(o.channel), 'channelOrderId', o.channel_order_id, 'status', upper(o.status),
-        'amount', o.amount::float8, 'discount', o.discount::float8, 'createdAt', ${iso('o.created_at')},
-        'paidAt', ${iso('o.paid_at')}, 'storeId', o.store_id,
+        'amount', o.amount::float8, 'discount', o.discount::float8, 'createdAt', ${isoTime('o.created_at')},
+        'paidAt', ${isoTime('o.paid_at')}, 'storeId', o.store_id,
         'items', coalesce((select json_agg(json_build_object('sku', i.sku, 'productName', i.product_name, 'category', i.category,
                     'quantity', i.quantity, 'price', i.price::float8) order by i.line_no)
                   from order_items i where i.tenant_id = o.tenant_id and i.order_id = o.order_id), '[]'::json))

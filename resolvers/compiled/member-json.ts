@@ -1,7 +1,7 @@
 import { isObjectType, getNamedType, type FieldNode, type GraphQLField, type GraphQLObjectType } from 'graphql';
 import { Compilation, argumentsOf, once, Uncompilable, type Bind } from './compilation.js';
-import { hasAstral, isoTime, keyOf, maskEmail, maskName, maskPhone, objectJson, plainFields, type TypeTable } from './object-json.js';
-import { MEMBER_AGE, MEMBER_DAYS_UNTIL_BIRTHDAY, ORDER_CURSOR, cursorTime, visibleTagValues } from '../rows.js';
+import { hasAstral, keyOf, maskEmail, maskName, maskPhone, objectJson, plainFields, type TypeTable } from './object-json.js';
+import { MEMBER_AGE, MEMBER_DAYS_UNTIL_BIRTHDAY, ORDER_CURSOR, cursorTime, isoTime, visibleTagValues } from '../rows.js';
 import { decodeCursor, pageSize } from '../connection.js';
 
 /**

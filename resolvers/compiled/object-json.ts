@@ -88,5 +88,3 @@ export const maskEmail = (x: string) => `case when strpos(${x}, '@') <= 1 then '
 /** tenants/pii.ts's maskName in SQL (by characters, as the JS mask counts code points). */
 export const maskName = (x: string) => `case when ${x} = '' then '' else left(${x}, 1) || repeat('*', greatest(1, char_length(${x}) - 1)) end`;
 
-/** An ISO-8601 UTC timestamp with milliseconds, as the DateTime scalar prints a JS Date. */
-export const isoTime = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
