@@ -28,6 +28,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  /** The demo tenant's set-up while it runs (a shutdown waits for it to remove what it wrote). */
+  let demoSetUp: Promise<string> | undefined;
   const database = await openDatabase(config, log);
   // From here on a signal stops what has started, in reverse order, also in the middle of seeding:
   // the embedded Postgres is a child process that would outlive us (a terminal's Ctrl-C reaches it
@@ -106,8 +108,6 @@ async function main(): Promise<void> {
 
 /** The signal that is stopping the process, once one arrived (start-up work then fails on purpose). */
 let stopping: string | false = false;
-/** The demo tenant's set-up while it runs (a shutdown waits for it to remove what it wrote). */
-let demoSetUp: Promise<string> | undefined;
 
 main().catch((err) => {
   if (stopping) return; // what a shutdown interrupted; stop() exits when it is done

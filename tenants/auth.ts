@@ -114,9 +114,9 @@ export const OPEN_READ = { name: 'cdp_open_read', text: 'select * from cdp_open_
  * the request's statements run in autocommit under row-level security. Only for connections of the
  * gateway's request pool, each of whose checkouts starts with this call (which clears the setting
  * before anything else), or with a compiled read's statement, which checks its token in the tenant
- * the session kept (sessionPrincipalSql) and answers nothing otherwise. The root token is checked in a second round trip, as in
- * beginAuthenticated, and has no tenant. The digest is a bind value of a statement prepared once per
- * connection.
+ * the session kept (sessionPrincipalSql) and answers nothing otherwise. The root token is checked
+ * in a second round trip, as in beginAuthenticated, and has no tenant. The digest is a bind value
+ * of a statement prepared once per connection.
  */
 export async function authenticateRead(client: pg.ClientBase, token: string): Promise<Principal | { failure: AuthFailure }> {
   const digest = hashToken(token);
