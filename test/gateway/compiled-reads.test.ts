@@ -6,7 +6,8 @@ import { seedReadFixture } from './read-fixture.js';
 
 /**
  * Compiled reads (gateway/compiled-read.ts, resolvers/compiled): a query the compiler takes is
- * answered by one statement pipelined with the token check. Its answers must be the resolvers'
+ * answered by one statement that checks the token itself (alone, or pipelined after cdp_open_read
+ * when the connection's session holds another tenant or none). Its answers must be the resolvers'
  * answers: every test here asks a gateway with compiled reads and one without the same thing.
  */
 
